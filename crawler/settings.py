@@ -1,0 +1,89 @@
+"""Scrapy settings of the news crawl service: the one place each default lives.
+
+Every setting can be overridden per worker with ``crawler worker -s NAME=VALUE``
+or, for the few that operators set per deployment, from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "crawler"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = "news-crawler/0.1 (+https://example.invalid/bot)"
+ROBOTSTXT_OBEY = True
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = os.environ.get("CRAWLER_LOG_LEVEL", "INFO")
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+DEPTH_LIMIT = 6
+DEPTH_PRIORITY = 0
+# Stats keys and telnet are not useful in worker containers.
+TELNETCONSOLE_ENABLED = False
+
+# --- Redis and the shared frontier -------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+SCHEDULER = "crawler.frontier.Scheduler"
+DUPEFILTER_CLASS = "crawler.frontier.DupeFilter"
+REQUEST_FINGERPRINTER_CLASS = "crawler.urls.RequestFingerprinter"
+# How long a worker may hold a request before others may take it back.
+FRONTIER_LEASE_SECONDS = 120.0
+# How often a worker renews its leases, flushes counters and says it is alive.
+FRONTIER_HEARTBEAT_SECONDS = 2.0
+# A worker whose last heartbeat is older than this counts as gone.
+FRONTIER_WORKER_TIMEOUT = 30.0
+# Expired leases of one request before it is set aside as a dead letter.
+FRONTIER_MAX_ATTEMPTS = 3
+# Exit once the whole frontier has been empty this long (0: never; --until-idle).
+FRONTIER_UNTIL_IDLE = 0.0
+
+# --- Link policy of the news spider -------------------------------------------
+# Priority added to links of "More <Section>" blocks so they are fetched first.
+LINKS_RELATED_PRIORITY = 10
+# Crawler traps: endless calendars, session ids, sort orders, print/share views.
+LINKS_DENY_PATTERNS = [
+    r"/calendar(/|$|\?)",
+    r"[?&](date|day|month|year|week)=",
+    r"/\d{4}/\d{1,2}/\d{1,2}/?$",
+    r"[?&;](sid|sessionid|session_id|jsessionid|phpsessid)=",
+    r";jsessionid=",
+    r"[?&](sort|order|orderby|sort_by|sortorder)=",
+    r"[?&](print|share|replytocom)=",
+    r"/(login|signin|signup|register|subscribe|account|cart)(/|$|\?)",
+]
+
+# --- Networks -----------------------------------------------------------------
+# Refuse private, loopback, link-local and metadata addresses unless allowed.
+CRAWLER_ALLOW_PRIVATE_NETWORKS = os.environ.get(
+    "CRAWLER_ALLOW_PRIVATE_NETWORKS", ""
+).strip().lower() in {"1", "true", "yes", "on"}
+
+# --- Extraction, validation and deduplication ---------------------------------
+# Articles with fewer words in their body are dropped as invalid.
+EXTRACT_MIN_WORDS = 40
+# Near-duplicates: 64-bit SimHash within this Hamming distance (0 to 3).
+DEDUPE_SIMHASH_DISTANCE = 3
+DEDUPE_ENABLED = True
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.netguard.PrivateNetworkGuard": 50,
+}
+SPIDER_MIDDLEWARES = {}
+ITEM_PIPELINES = {
+    "crawler.pipelines.NormalizePipeline": 100,
+    "crawler.pipelines.ValidatePipeline": 200,
+    "crawler.pipelines.DedupeStorePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.worker.WorkerHeartbeat": 100,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
