@@ -1,0 +1,219 @@
+"""The ``crawler`` command: thin wrappers that parse arguments and call one function each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+_DEFAULT_SPIDER = "news"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a user mistake is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="crawler", description="Distributed news crawler on a shared Redis frontier.")
+    parser.add_argument("--redis-url", default=None,
+                        help="Redis to use (default: $REDIS_URL, else redis://127.0.0.1:6379/0)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("seed", help="queue seed URLs")
+    p.add_argument("urls", nargs="*", metavar="URL")
+    p.add_argument("-f", "--file", help="read seeds from FILE, one per line ('-' for stdin)")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("--strict", action="store_true", help="queue nothing if any line is invalid")
+    p.add_argument("--recrawl", action="store_true", help="queue URLs already queued or crawled")
+
+    p = sub.add_parser("worker", help="run one worker process")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("--metrics-port", type=int, default=None,
+                   help="serve Prometheus metrics on this port (0: a free one)")
+    p.add_argument("--until-idle", type=float, default=None, metavar="SECONDS",
+                   help="exit once the whole frontier has been idle this long")
+    p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a setting")
+
+    p = sub.add_parser("status", help="show the state of the crawl")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="write every stored article as JSON Lines")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
+
+    p = sub.add_parser("crawl", help="seed, crawl until idle and export, in one command")
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("-o", "--output", default="articles.jsonl")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--max-pages", type=int, default=None)
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+
+    p = sub.add_parser("extract", help="extract articles from saved HTML files")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--url", default=None, help="the URL the pages were fetched from")
+
+    p = sub.add_parser("demo", help="crawl the bundled demo news site")
+    p.add_argument("-o", "--output", default="articles.jsonl")
+    p.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("CRAWLER_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redis_url = args.redis_url or os.environ.get("REDIS_URL")
+    from crawler.frontier.connection import RedisUnavailable
+    from crawler.process import UsageError
+
+    try:
+        return _COMMANDS[args.command](args, redis_url)
+    except (RedisUnavailable, UsageError) as exc:
+        print(f"crawler {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _frontier(redis_url: str | None, spider: str):
+    from crawler.frontier.connection import connect
+    from crawler.frontier.core import Frontier
+    from crawler.keys import Keys
+
+    return Frontier(connect(redis_url or "redis://127.0.0.1:6379/0", check=True), Keys(spider))
+
+
+def _seed(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.process import UsageError
+    from crawler.seeding import seed
+
+    if not args.urls and not args.file:
+        raise UsageError("give URLs or -f FILE (- for stdin)")
+    lines = list(args.urls)
+    if args.file:
+        try:
+            source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+        with source:
+            lines.extend(line.rstrip("\n") for line in source)
+    report = seed(_frontier(redis_url, args.spider), lines, strict=args.strict, recrawl=args.recrawl)
+    for number, reason, value in report.rejected:
+        print(f"line {number}: {reason}: {value}", file=sys.stderr)
+    print(json.dumps(report.as_dict()))
+    return 1 if report.rejected else 0
+
+
+def _worker(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.process import UsageError, project_settings, run_worker
+
+    if args.until_idle is not None and args.until_idle <= 0:
+        raise UsageError("--until-idle must be a positive number of seconds")
+    settings = project_settings(redis_url, args.settings)
+    if args.until_idle is not None:
+        settings.set("FRONTIER_UNTIL_IDLE", args.until_idle, priority="cmdline")
+    if args.metrics_port is not None:
+        if not 0 <= args.metrics_port <= 65535:
+            raise UsageError("--metrics-port must be between 0 and 65535")
+        settings.set("METRICS_PORT", args.metrics_port, priority="cmdline")
+    return run_worker(settings, args.spider)
+
+
+def _status(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.status import render_status
+
+    counts = _frontier(redis_url, args.spider).counts()
+    render_status(counts, as_json=args.json)
+    return 0
+
+
+def _export(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.crawl import export_articles
+    from crawler.process import UsageError
+
+    frontier = _frontier(redis_url, args.spider)
+    if args.output == "-":
+        export_articles(frontier.client, args.spider, sys.stdout)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            count = export_articles(frontier.client, args.spider, out)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    print(f"{count} articles written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.crawl import run_crawl
+    from crawler.process import UsageError
+    from crawler.seeding import SeedError, parse_seed_line
+
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.max_pages is not None and args.max_pages < 1:
+        raise UsageError("--max-pages must be at least 1")
+    for url in args.urls:
+        try:
+            parse_seed_line(url)
+        except SeedError as exc:
+            raise UsageError(f"{url}: {exc}") from None
+    result = run_crawl(args.urls, output=Path(args.output), workers=args.workers,
+                       max_pages=args.max_pages, redis_url=redis_url, spider=args.spider)
+    print(json.dumps(result))
+    return 0 if not any(result["worker_exit_codes"]) else 1
+
+
+def _extract(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.extract import extract_article
+    from crawler.normalize import normalize_article
+
+    for path in args.paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            print(json.dumps({"source": path, "error": exc.strerror}))
+            continue
+        if path.endswith(".gz"):
+            import gzip
+
+            data = gzip.decompress(data)
+        url = args.url or Path(path).resolve().as_uri()
+        article = extract_article(data, url)
+        if article is None:
+            print(json.dumps({"source": path, "error": "not an article"}))
+            continue
+        print(json.dumps({"source": path, **normalize_article(article, spider="extract")},
+                         ensure_ascii=False))
+    return 0
+
+
+def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.crawl import run_crawl
+    from crawler.demo import serve
+
+    os.environ["CRAWLER_ALLOW_PRIVATE_NETWORKS"] = "1"
+    with serve() as site:
+        print(f"Demo news site at {site.base_url}/", file=sys.stderr)
+        result = run_crawl([site.base_url + "/"], output=Path(args.output), workers=args.workers,
+                           redis_url=redis_url)
+    print(json.dumps(result))
+    print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
+    return 0 if not any(result["worker_exit_codes"]) else 1
+
+
+_COMMANDS = {
+    "seed": _seed, "worker": _worker, "status": _status, "export": _export,
+    "crawl": _crawl, "extract": _extract, "demo": _demo,
+}

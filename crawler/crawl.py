@@ -1,0 +1,127 @@
+"""The one-command crawl (``crawler crawl``) and the demo (``crawler demo``)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from crawler.dedupe import iter_articles
+from crawler.frontier.connection import connect
+from crawler.frontier.core import Frontier, FrontierCounts
+from crawler.keys import Keys
+from crawler.redisproc import PrivateRedis
+from crawler.seeding import seed
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CrawlResult", "export_articles", "run_crawl"]
+
+_POLL_SECONDS = 0.25
+
+
+class CrawlResult(dict):
+    """Summary of a crawl: pages, articles, duplicates, errors, output path, worker exit codes."""
+
+
+def export_articles(client, spider: str, out) -> int:
+    """Write every stored article of ``spider`` to ``out`` as JSON Lines; return how many."""
+    count = 0
+    for article in iter_articles(client, Keys(spider)):
+        out.write(json.dumps(article, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _summary(counts: FrontierCounts) -> dict[str, int]:
+    stats = counts.stats
+    return {
+        "pages": stats.get("pages", 0),
+        "articles": counts.articles,
+        "duplicates": sum(stats.get(name, 0) for name in
+                          ("duplicate_url", "duplicate_content", "near_duplicate")),
+        "errors": sum(stats.get(name, 0) for name in
+                      ("download_errors", "http_errors", "spider_errors")),
+    }
+
+
+def run_crawl(urls: list[str], *, output: Path, workers: int = 2, max_pages: int | None = None,
+              redis_url: str | None = None, spider: str = "news", until_idle: float = 2.0,
+              console: Console | None = None, extra_env: dict[str, str] | None = None) -> CrawlResult:
+    """Seed ``urls``, run ``workers`` worker processes until the frontier is idle, export.
+
+    Without ``redis_url`` a private redis-server is started and stopped. Shows a
+    progress bar when ``console`` is a terminal. Raises ValueError when no URL is valid.
+    """
+    console = console or Console(stderr=True)
+    with contextlib.ExitStack() as stack:
+        if not redis_url:
+            redis_url = stack.enter_context(PrivateRedis()).url
+        client = connect(redis_url, check=True)
+        frontier = Frontier(client, Keys(spider))
+        report = seed(frontier, urls)
+        for number, reason, value in report.rejected:
+            console.print(f"url {number}: {reason}: {value}", markup=False, highlight=False)
+        if not report.accepted and not report.duplicates:
+            raise ValueError("no valid URL to crawl")
+        if max_pages is not None:
+            client.set(frontier.keys.budget, max_pages)
+            client.set(frontier.keys.leased_total, 0)
+        log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="crawler-logs-")))
+        env = {**os.environ, **(extra_env or {}), "REDIS_URL": redis_url}
+        procs = []
+        for number in range(workers):
+            log = stack.enter_context(open(log_dir / f"worker-{number}.log", "wb"))
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "crawler", "worker", "--spider", spider,
+                 "--until-idle", str(until_idle)],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            ))
+        try:
+            counts = _watch(frontier, procs, console)
+        except KeyboardInterrupt:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait()
+            raise
+        codes = [proc.returncode for proc in procs]
+        for number, code in enumerate(codes):
+            if code:
+                tail = (log_dir / f"worker-{number}.log").read_text(errors="replace").splitlines()[-15:]
+                console.print(f"worker {number} exited with {code}; last log lines:", markup=False)
+                console.print("\n".join(tail), markup=False, highlight=False)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with open(output, "w", encoding="utf-8") as out:
+            exported = export_articles(client, spider, out)
+        if max_pages is not None:
+            client.delete(frontier.keys.budget, frontier.keys.leased_total)
+        return CrawlResult(**_summary(counts), exported=exported, output=str(output),
+                           worker_exit_codes=codes)
+
+
+def _watch(frontier: Frontier, procs: list[subprocess.Popen], console: Console) -> FrontierCounts:
+    """Wait for the workers, showing pages, articles, duplicates and errors as they grow."""
+    columns = (TextColumn("[bold]crawling"), BarColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[line]}"))
+    with Progress(*columns, console=console, disable=not console.is_terminal,
+                  transient=False) as progress:
+        task = progress.add_task("crawl", total=None, line="")
+        while True:
+            counts = frontier.counts()
+            s = _summary(counts)
+            progress.update(task, completed=s["pages"], line=(
+                f"pages {s['pages']}  articles {s['articles']}  duplicates {s['duplicates']}  "
+                f"errors {s['errors']}  queued {counts.queued}  in flight {counts.in_flight}"))
+            if all(proc.poll() is not None for proc in procs):
+                return frontier.counts()
+            time.sleep(_POLL_SECONDS)

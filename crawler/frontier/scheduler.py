@@ -1,0 +1,178 @@
+"""The Scrapy scheduler of the shared frontier (``SCHEDULER = "crawler.frontier.Scheduler"``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from twisted.internet import task
+
+from crawler.frontier.codec import UnserializableRequest
+from crawler.frontier.connection import redis_from_settings
+from crawler.frontier.core import Frontier
+from crawler.frontier.dupefilter import DupeFilter
+from crawler.frontier.queue import LeasedQueue
+from crawler.keys import Keys
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FrontierConfig", "Scheduler"]
+
+
+@dataclass(frozen=True)
+class FrontierConfig:
+    """The ``FRONTIER_*`` settings, checked together."""
+
+    lease_seconds: float
+    heartbeat_seconds: float
+    worker_timeout: float
+    max_attempts: int
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        config = cls(
+            lease_seconds=settings.getfloat("FRONTIER_LEASE_SECONDS"),
+            heartbeat_seconds=settings.getfloat("FRONTIER_HEARTBEAT_SECONDS"),
+            worker_timeout=settings.getfloat("FRONTIER_WORKER_TIMEOUT"),
+            max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
+        )
+        if config.heartbeat_seconds <= 0:
+            raise ValueError("FRONTIER_HEARTBEAT_SECONDS must be positive")
+        if config.lease_seconds < 2 * config.heartbeat_seconds:
+            raise ValueError("FRONTIER_LEASE_SECONDS must be at least twice FRONTIER_HEARTBEAT_SECONDS, "
+                             "or live workers would lose their leases between renewals")
+        if config.max_attempts < 1:
+            raise ValueError("FRONTIER_MAX_ATTEMPTS must be at least 1")
+        return config
+
+
+def new_worker_id() -> str:
+    """A worker id unique across hosts and restarts: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Scheduler(RedisScheduler):
+    """scrapy-redis' scheduler, made safe for many workers sharing one crawl.
+
+    What it changes, and why:
+
+    * Requests are leased, not popped (:class:`~crawler.frontier.queue.LeasedQueue`).
+      A request is acknowledged once Scrapy's engine has finished with it: its
+      response went through the spider and every item it produced went through
+      the item pipelines (so its articles are stored), or its redirect or retry
+      was queued. A worker that dies leaves its leases to expire; any live
+      worker then puts them back in the queue.
+    * Requests are JSON, not pickle (:mod:`~crawler.frontier.codec`).
+    * The seen check and the push are one Lua call, one round trip.
+    * ``close()`` never flushes shared state: other workers are still crawling.
+      It gives unfinished leases back at once instead.
+    """
+
+    def __init__(self, server, crawler: Crawler, config: FrontierConfig, worker_id: str) -> None:
+        super().__init__(server, persist=True, dupefilter_cls="crawler.frontier.DupeFilter")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.config = config
+        self.worker_id = worker_id
+        self.keys: Keys | None = None
+        self.frontier: Frontier | None = None
+        self._maintenance: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        server = redis_from_settings(settings, check=True)
+        return cls(server, crawler, FrontierConfig.from_settings(settings), new_worker_id())
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        self.keys = Keys(spider.name)
+        self.frontier = Frontier(self.server, self.keys)
+        self.queue = LeasedQueue(
+            self.server, spider, self.keys.queue, frontier=self.frontier,
+            worker_id=self.worker_id, lease_seconds=self.config.lease_seconds, stats=self.stats,
+        )
+        self.df = DupeFilter.from_spider(spider)
+        self.frontier.heartbeat(self.worker_id)
+        self._maintenance = task.LoopingCall(self.maintain)
+        self._maintenance.start(self.config.heartbeat_seconds, now=False)
+        logger.info("Worker %s joined crawl %r (%d requests queued)",
+                    self.worker_id, spider.name, len(self.queue))
+
+    def close(self, reason: str) -> None:
+        if self._maintenance is not None and self._maintenance.running:
+            self._maintenance.stop()
+        self._ack_finished()
+        released = self.queue.release_all()
+        if released:
+            logger.info("Gave %d unfinished requests back to the queue", released)
+        self.frontier.retire(self.worker_id)
+
+    def enqueue_request(self, request: Request) -> bool:
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        try:
+            queued = self.queue.push(request, fingerprint)
+        except UnserializableRequest as exc:
+            logger.error("Cannot queue request: %s", exc)
+            self.stats.inc_value("frontier/unserializable")
+            return False
+        if not queued:
+            self.df.log(request, self.spider)
+            self.stats.inc_value("frontier/duplicate")
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        self._ack_finished()
+        request = self.queue.pop()
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def has_pending_requests(self) -> bool:
+        return len(self.queue) > 0
+
+    def maintain(self) -> None:
+        """Every heartbeat: acknowledge, renew this worker's leases, take back expired ones."""
+        self._ack_finished()
+        with self.server.pipeline(transaction=False) as pipe:
+            self.frontier.heartbeat(self.worker_id, pipe=pipe)
+            self.frontier.renew(self.worker_id, self.queue.held.values(),
+                                self.config.lease_seconds, pipe=pipe)
+            self.frontier.reap(self.config.max_attempts, pipe=pipe)
+            replies = pipe.execute()
+        requeued, dead = replies[-1]
+        if requeued or dead:
+            logger.warning("Took back %d expired leases (%d set aside as dead letters)",
+                           requeued + dead, dead)
+            self.stats.inc_value("frontier/leases_expired", requeued + dead)
+
+    def _ack_finished(self) -> None:
+        """Acknowledge the held requests that Scrapy's engine is done with.
+
+        Scrapy sends no signal when a request leaves the engine: the engine
+        removes it from its slot's in-progress set once its response (and the
+        items it produced) or its failure has been processed completely. A held
+        request that is no longer in that set is therefore finished.
+        """
+        if not self.queue.held:
+            return
+        slot = getattr(self.crawler.engine, "_slot", None)
+        in_progress = slot.inprogress if slot is not None else set()
+        finished = [request for request in self.queue.held if request not in in_progress]
+        if finished:
+            self.queue.ack(finished)
+            self.stats.inc_value("frontier/acked", len(finished))

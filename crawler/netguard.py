@@ -1,0 +1,97 @@
+"""Refuse to fetch private, loopback, link-local and metadata addresses.
+
+The check runs on the resolved address of every request that reaches the
+downloader, redirects included (a redirect is a new request), not on the
+text of the URL: a public name that resolves to 10.0.0.5 is refused too.
+``CRAWLER_ALLOW_PRIVATE_NETWORKS=1`` lifts it (the demo and the tests do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import time
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PrivateNetworkGuard", "RefusedAddress", "is_forbidden_address"]
+
+# Ranges that `ipaddress` does not already call private, loopback, link-local,
+# reserved, multicast or unspecified, but that still reach internal services.
+_EXTRA_FORBIDDEN = tuple(ipaddress.ip_network(n) for n in (
+    "100.64.0.0/10",      # carrier-grade NAT, used inside clouds
+    "192.0.0.0/24",       # IETF protocol assignments
+    "198.18.0.0/15",      # benchmarking
+    "fd00:ec2::254/128",  # AWS metadata over IPv6
+))
+_CACHE_SECONDS = 60.0
+
+
+class RefusedAddress(IgnoreRequest):
+    """The request's host resolves to an address this crawler must not fetch."""
+
+
+def is_forbidden_address(address: str) -> bool:
+    """True for private, loopback, link-local (metadata), reserved and similar addresses."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
+            or ip.is_multicast or ip.is_unspecified
+            or any(ip in network for network in _EXTRA_FORBIDDEN))
+
+
+class PrivateNetworkGuard:
+    """Downloader middleware refusing requests to forbidden addresses (stats ``netguard/refused``)."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self._cache: dict[str, tuple[float, list[str]]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if crawler.settings.getbool("CRAWLER_ALLOW_PRIVATE_NETWORKS"):
+            raise NotConfigured("CRAWLER_ALLOW_PRIVATE_NETWORKS is set")
+        return cls(crawler.stats)
+
+    async def process_request(self, request: Request) -> None:
+        hostname = urlsplit(request.url).hostname
+        if not hostname:
+            return None
+        for address in await self._resolve(hostname):
+            if is_forbidden_address(address):
+                self.stats.inc_value("netguard/refused")
+                logger.warning("Refused %s: %s resolves to %s, a private address",
+                               request.url, hostname, address)
+                raise RefusedAddress(f"private network address {address} for {hostname}")
+        return None
+
+    async def _resolve(self, hostname: str) -> list[str]:
+        try:
+            ipaddress.ip_address(hostname)
+            return [hostname]
+        except ValueError:
+            pass
+        now = time.monotonic()
+        cached = self._cache.get(hostname)
+        if cached and cached[0] > now:
+            return cached[1]
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(hostname, None, type=socket.SOCK_STREAM)
+        except OSError:
+            return []  # let the download fail with its own DNS error
+        addresses = sorted({info[4][0] for info in infos})
+        self._cache[hostname] = (now + _CACHE_SECONDS, addresses)
+        return addresses

@@ -1,0 +1,121 @@
+"""Seed lines: parse, validate and queue them (``crawler seed``).
+
+A line is a plain URL or a JSON object ``{"url": ..., "meta": {...}, "priority": N}``.
+Blank lines and ``#`` comments are skipped. Every other line is either queued,
+a duplicate (already queued or crawled), or rejected with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from scrapy import Request
+
+from crawler.frontier.codec import UnserializableRequest, encode_request, request_host
+from crawler.frontier.core import Frontier, QueueEntry
+from crawler.urls import fingerprint_url
+
+__all__ = ["MAX_URL_LENGTH", "SeedError", "SeedReport", "parse_seed_line", "seed"]
+
+MAX_URL_LENGTH = 2048
+_BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+class SeedError(ValueError):
+    """A seed line that cannot be queued; the message is the reason."""
+
+
+@dataclass
+class SeedReport:
+    """What ``seed`` did: counts, and one ``(line number, reason, value)`` per rejected line."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": len(self.rejected)}
+
+
+def _check_url(url: object) -> str:
+    if not isinstance(url, str):
+        raise SeedError("url must be a string")
+    if len(url) > MAX_URL_LENGTH:
+        raise SeedError(f"url longer than {MAX_URL_LENGTH} characters")
+    if _BAD_CHARS.search(url):
+        raise SeedError("url contains whitespace or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise SeedError(f"malformed url ({exc})") from None
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise SeedError("scheme must be http or https")
+    if not parts.hostname:
+        raise SeedError("url has no host")
+    return url
+
+
+def parse_seed_line(line: str) -> Request | None:
+    """The request for one seed line, None for a blank or comment line.
+
+    Raises :class:`SeedError` with the reason when the line is invalid.
+    """
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if not text.startswith("{"):
+        return Request(_check_url(text))
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise SeedError(f"invalid JSON ({exc.args[0]})") from None
+    if not isinstance(data, dict):
+        raise SeedError("JSON seed must be an object")
+    unknown = set(data) - {"url", "meta", "priority"}
+    if unknown:
+        raise SeedError(f"unknown fields: {', '.join(sorted(unknown))}")
+    meta = data.get("meta", {})
+    if not isinstance(meta, dict):
+        raise SeedError("meta must be an object")
+    priority = data.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise SeedError("priority must be an integer")
+    return Request(_check_url(data.get("url")), meta=meta, priority=priority)
+
+
+def seed(frontier: Frontier, lines: Iterable[str], *, strict: bool = False,
+         recrawl: bool = False) -> SeedReport:
+    """Validate ``lines`` and queue the valid ones, pipelined.
+
+    With ``strict`` nothing is queued when any line is rejected. With
+    ``recrawl`` URLs already seen are queued again. The seeds' hosts become
+    hosts the spider may follow links on.
+    """
+    report = SeedReport()
+    entries: list[QueueEntry] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            request = parse_seed_line(line)
+            if request is None:
+                continue
+            payload = encode_request(request)
+        except (SeedError, UnserializableRequest) as exc:
+            report.rejected.append((number, str(exc), line.strip()[:200]))
+            continue
+        entries.append(QueueEntry(payload, fingerprint_url(request.url), request.priority,
+                                  request_host(request.url)))
+    if strict and report.rejected:
+        return report
+    frontier.add_hosts(entry.host for entry in entries)
+    for queued in frontier.push_many(entries, check_seen=not recrawl):
+        if queued:
+            report.accepted += 1
+        else:
+            report.duplicates += 1
+    return report

@@ -1,0 +1,62 @@
+"""``crawler status``: the state of a crawl, for people (rich) or scripts (JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from crawler.frontier.core import FrontierCounts
+
+__all__ = ["render_status", "status_dict"]
+
+
+def status_dict(counts: FrontierCounts) -> dict:
+    """The status as plain data (the ``--json`` output)."""
+    stats = counts.stats
+    duplicates = {name: stats.get(name, 0) for name in ("duplicate_url", "duplicate_content", "near_duplicate")}
+    return {
+        "queued": counts.queued,
+        "in_flight": counts.in_flight,
+        "seen": counts.seen,
+        "articles_stored": counts.articles,
+        "duplicates_dropped": sum(duplicates.values()),
+        "duplicates": duplicates,
+        "invalid_dropped": stats.get("articles_invalid", 0),
+        "dead_letters": counts.dead_letters,
+        "workers_alive": counts.workers_alive,
+        "pages": stats.get("pages", 0),
+        "errors": {name: stats.get(name, 0) for name in
+                   ("download_errors", "http_errors", "spider_errors", "refused_private",
+                    "refused_robots", "offsite_dropped", "non_html", "corrupt_requests",
+                    "leases_expired")},
+        "top_hosts": [{"host": host, "queued": n} for host, n in counts.top_hosts],
+    }
+
+
+def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None) -> None:
+    data = status_dict(counts)
+    if as_json:
+        print(json.dumps(data), file=file or sys.stdout)
+        return
+    console = Console(file=file or sys.stdout)
+    table = Table(show_header=False, box=None)
+    for label, key in (("queued", "queued"), ("in flight", "in_flight"), ("seen", "seen"),
+                       ("pages fetched", "pages"), ("articles stored", "articles_stored"),
+                       ("duplicates dropped", "duplicates_dropped"),
+                       ("invalid dropped", "invalid_dropped"), ("dead letters", "dead_letters"),
+                       ("live workers", "workers_alive")):
+        table.add_row(label, str(data[key]))
+    for name, value in data["errors"].items():
+        if value:
+            table.add_row(name.replace("_", " "), str(value))
+    console.print(table)
+    if data["top_hosts"]:
+        hosts = Table("host", "queued", title="largest backlog")
+        for row in data["top_hosts"]:
+            hosts.add_row(row["host"], str(row["queued"]))
+        console.print(hosts)

@@ -1,0 +1,141 @@
+"""The worker's heartbeat: crawl-wide counters in Redis, idle exit, quick pickup of new seeds."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
+
+from crawler.frontier.connection import redis_from_settings
+from crawler.frontier.core import Frontier
+from crawler.keys import Keys
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["STAT_FIELDS", "WorkerHeartbeat"]
+
+# Crawl-wide counters (the ``stats`` hash in Redis) and the Scrapy stats they
+# add up: each sums every Scrapy stat whose key starts with one of its prefixes.
+STAT_FIELDS: dict[str, tuple[str, ...]] = {
+    "pages": ("response_received_count",),
+    "download_errors": ("downloader/exception_type_count/",),
+    "http_errors": ("downloader/response_status_count/4", "downloader/response_status_count/5"),
+    "spider_errors": ("spider_exceptions/",),
+    "refused_private": ("netguard/refused",),
+    "refused_robots": ("robotstxt/forbidden",),
+    "offsite_dropped": ("offsite/dropped",),
+    "non_html": ("pages/non_html",),
+    "corrupt_requests": ("frontier/corrupt",),
+}
+
+
+class WorkerHeartbeat:
+    """Extension run by every worker.
+
+    Every second it adds this worker's new counts to the crawl-wide counters
+    that ``crawler status`` and ``crawler crawl`` show, wakes the engine when
+    another process queued work for an idle worker, and, with ``until_idle``
+    > 0 (``FRONTIER_UNTIL_IDLE``, ``crawler worker --until-idle``), closes the
+    spider once the whole frontier has had nothing queued and nothing in
+    flight, across all workers, for that many seconds. Without it the worker
+    waits for new seeds forever.
+    """
+
+    interval = 1.0
+
+    def __init__(self, crawler: Crawler, until_idle: float) -> None:
+        self.crawler = crawler
+        self.until_idle = until_idle
+        self.client = redis_from_settings(crawler.settings)
+        self._flushed: dict[str, int] = {}
+        self._idle_since: float | None = None
+        self._closing = False
+        self._loop: task.LoopingCall | None = None
+        self.frontier: Frontier | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        until_idle = crawler.settings.getfloat("FRONTIER_UNTIL_IDLE")
+        if until_idle < 0:
+            raise ValueError("FRONTIER_UNTIL_IDLE must be 0 (never) or a number of seconds")
+        ext = cls(crawler, until_idle)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.frontier = Frontier(self.client, Keys(spider.name))
+        self._loop = task.LoopingCall(self.tick)
+        self._loop.start(self.interval, now=False).addErrback(
+            lambda failure: logger.error("Worker heartbeat stopped: %s", failure.getErrorMessage()))
+
+    def spider_idle(self, spider: Spider) -> None:
+        if not self._closing:
+            raise DontCloseSpider
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        self.flush()
+
+    def tick(self) -> None:
+        try:
+            self.flush()
+            counts = self.frontier.counts()
+        except Exception as exc:  # noqa: BLE001 - Redis going away must not kill the loop
+            logger.warning("Cannot reach Redis for the heartbeat: %s", exc)
+            return
+        engine = self.crawler.engine
+        if counts.queued and not counts.budget_spent and engine is not None and engine.spider_is_idle():
+            # An idle engine only asks the scheduler every 5 s; new work is waiting now.
+            slot = getattr(engine, "_slot", None)
+            if slot is not None:
+                slot.nextcall.schedule()
+        if self.until_idle <= 0 or self._closing:
+            return
+        if not counts.idle:
+            self._idle_since = None
+            return
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+        elif now - self._idle_since >= self.until_idle:
+            self._closing = True
+            logger.info("Frontier idle for %.0f s across all workers: closing", self.until_idle)
+            deferred_from_coro(engine.close_spider_async(reason="finished"))
+
+    def flush(self) -> None:
+        """Add what changed in this worker's Scrapy stats to the crawl-wide counters."""
+        if self.frontier is None:
+            return
+        current = self._crawl_counts()
+        delta = {name: value - self._flushed.get(name, 0) for name, value in current.items()}
+        delta = {name: value for name, value in delta.items() if value}
+        if not delta:
+            return
+        with self.client.pipeline(transaction=False) as pipe:
+            for name, value in delta.items():
+                pipe.hincrby(self.frontier.keys.stats, name, value)
+            pipe.execute()
+        self._flushed = current
+
+    def _crawl_counts(self) -> dict[str, int]:
+        stats = self.crawler.stats.get_stats()
+        counts = {}
+        for field, prefixes in STAT_FIELDS.items():
+            counts[field] = sum(
+                value for key, value in stats.items()
+                if isinstance(value, int) and key.startswith(prefixes)
+            )
+        return counts

@@ -1,0 +1,98 @@
+"""The ``news`` spider: articles and the "More <Section>" blocks under them."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from scrapy.http import TextResponse
+from scrapy.linkextractors import LinkExtractor
+
+from crawler.extract import extract_article
+from crawler.frontier.codec import request_host
+from crawler.frontier.connection import redis_from_settings
+from crawler.frontier.core import Frontier
+from crawler.keys import Keys
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
+    from typing_extensions import Self
+
+_HOSTS_REFRESH_SECONDS = 5.0
+
+
+class NewsSpider(scrapy.Spider):
+    """Reads news articles and follows links on the sites it was seeded with.
+
+    Seeds are not read here: ``crawler seed`` puts them in the shared frontier,
+    and the Redis scheduler hands them to whichever worker asks first, at any
+    time during the crawl. Links of "More <Section>" blocks are followed
+    first (``LINKS_RELATED_PRIORITY``); links to other sites are counted
+    (``offsite/dropped``) and dropped, and so are links matching
+    ``LINKS_DENY_PATTERNS`` (crawler traps); ``DEPTH_LIMIT`` bounds the rest.
+    """
+
+    name = "news"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.related_priority = settings.getint("LINKS_RELATED_PRIORITY")
+        spider.links = LinkExtractor(deny=settings.getlist("LINKS_DENY_PATTERNS"), unique=True)
+        spider.frontier = Frontier(redis_from_settings(settings), Keys(spider.name))
+        spider._hosts: set[str] = set()
+        spider._hosts_read_at = float("-inf")
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        return
+        yield  # an async generator that yields nothing: seeds come from Redis
+
+    def parse(self, response: scrapy.http.Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse) or not response.body:
+            self.crawler.stats.inc_value("pages/non_html")
+            return
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        article = extract_article(response.body, response.url, content_type=content_type)
+        related: list[str] = []
+        if article is None:
+            self.crawler.stats.inc_value("pages/listing")
+        else:
+            self.crawler.stats.inc_value("pages/article")
+            related = [entry["url"] for entry in article["related"]]
+            yield article
+        yield from self._follow(response, related)
+
+    def _follow(self, response: TextResponse, related: list[str]) -> Iterator[scrapy.Request]:
+        allowed = self._allowed_hosts()
+        stats = self.crawler.stats
+        boosted = set(related)
+        urls = related + [link.url for link in self.links.extract_links(response)
+                          if link.url not in boosted]
+        for url in dict.fromkeys(urls):
+            if request_host(url) not in allowed:
+                stats.inc_value("offsite/dropped")
+                continue
+            if url in boosted and not self.links.matches(url):
+                stats.inc_value("links/denied")
+                continue
+            yield response.follow(
+                url, callback=self.parse, errback=self.on_error,
+                priority=self.related_priority if url in boosted else 0,
+            )
+
+    def on_error(self, failure: Failure) -> None:
+        """Count a request that failed for good (after retries); the crawl goes on."""
+        self.crawler.stats.inc_value(f"pages/failed/{failure.type.__name__}")
+
+    def _allowed_hosts(self) -> set[str]:
+        now = time.monotonic()
+        if now - self._hosts_read_at > _HOSTS_REFRESH_SECONDS:
+            self._hosts = self.frontier.hosts()
+            self._hosts_read_at = now
+        return self._hosts

@@ -1,0 +1,137 @@
+"""The frontier against a real redis-server: codec, leases, acks, reaping, corrupt data."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import time
+
+import pytest
+from scrapy import Request, Spider
+
+from crawler.frontier.codec import CorruptRequest, UnserializableRequest, decode_request, encode_request
+from crawler.frontier.connection import connect
+from crawler.frontier.core import Frontier, QueueEntry
+from crawler.frontier.queue import LeasedQueue
+from crawler.keys import Keys
+from crawler.urls import fingerprint, fingerprint_url
+
+
+class _Spider(Spider):
+    name = "news"
+
+    def parse(self, response):
+        pass
+
+    def on_error(self, failure):
+        pass
+
+
+def _entry(url: str, priority: int = 0) -> QueueEntry:
+    request = Request(url, priority=priority)
+    return QueueEntry(encode_request(request), fingerprint(request), priority, "example.com")
+
+
+@pytest.fixture
+def frontier(redis_url):
+    return Frontier(connect(redis_url), Keys("news"))
+
+
+def test_codec_round_trip_keeps_everything():
+    spider = _Spider()
+    request = Request("https://example.com/a?x=1", method="POST", body=b"\x00\xffbody",
+                      headers={"X-Test": "v"}, meta={"depth": 2, "tags": ["a"]}, priority=7,
+                      callback=spider.parse, errback=spider.on_error, cb_kwargs={"k": 1},
+                      cookies={"c": "1"}, dont_filter=True, flags=["f"])
+    again = decode_request(encode_request(request, spider), spider)
+    assert (again.url, again.method, again.body, again.priority, again.meta, again.cb_kwargs,
+            again.dont_filter, again.flags, again.cookies) == (
+        request.url, "POST", b"\x00\xffbody", 7, {"depth": 2, "tags": ["a"]}, {"k": 1}, True, ["f"], {"c": "1"})
+    assert again.callback == spider.parse and again.errback == spider.on_error
+    assert again.headers.getlist("X-Test") == [b"v"]
+
+
+def test_codec_refuses_what_json_cannot_hold():
+    with pytest.raises(UnserializableRequest, match="JSON-serializable"):
+        encode_request(Request("https://example.com/", meta={"obj": object()}))
+    with pytest.raises(UnserializableRequest, match="spider methods"):
+        encode_request(Request("https://example.com/", callback=lambda r: None), _Spider())
+
+
+@pytest.mark.parametrize("raw", [
+    b"not json", pickle.dumps({"url": "https://example.com/"}), json.dumps([1, 2]),
+    json.dumps({"v": 1, "url": "https://example.com/"}),
+    json.dumps({"v": 1, "url": "https://e.com/", "method": "GET", "priority": 0, "headers": {},
+                "body": "", "meta": {}, "cb_kwargs": {}, "_class": "os.system"}),
+])
+def test_codec_rejects_corrupt_and_pickled_data(raw):
+    with pytest.raises(CorruptRequest):
+        decode_request(raw)
+
+
+def test_fingerprints_ignore_tracking_parameters_ports_and_fragments():
+    base = fingerprint_url("https://example.com/a?id=3&b=2")
+    assert fingerprint_url("https://EXAMPLE.com:443/a?b=2&id=3&utm_source=x&fbclid=y#top") == base
+    assert fingerprint_url("https://example.com/a?id=4&b=2") != base
+
+
+def test_push_lease_ack(frontier, r):
+    assert frontier.push_many([_entry("https://example.com/low"), _entry("https://example.com/high", 5)]) == [True, True]
+    assert frontier.push(_entry("https://example.com/low")) is False
+    assert r.zscore(frontier.keys.host_backlog, "example.com") == 2
+    first = frontier.lease("w1", 30)
+    assert json.loads(first[0])["url"] == "https://example.com/high"
+    assert r.zcard(frontier.keys.inflight) == 1 and r.zcard(frontier.keys.queue) == 1
+    assert r.hget(frontier.keys.lease_owner, first[0]) == "w1"
+    assert frontier.ack(first) == 1
+    counts = frontier.counts()
+    assert (counts.queued, counts.in_flight, counts.seen) == (1, 0, 2)
+    assert counts.top_hosts == [("example.com", 1)]
+
+
+def test_expired_leases_return_then_become_dead_letters(frontier, r):
+    frontier.push(_entry("https://example.com/x"))
+    for attempt in range(1, 3):
+        assert len(frontier.lease("dead-worker", -1)) == 1  # deadline already passed
+        assert frontier.reap(max_attempts=3) == [1, 0]
+        assert r.zcard(frontier.keys.queue) == 1
+    assert len(frontier.lease("dead-worker", -1)) == 1
+    assert frontier.reap(max_attempts=3) == [0, 1]
+    counts = frontier.counts()
+    assert (counts.queued, counts.in_flight, counts.dead_letters) == (0, 0, 1)
+    assert counts.stats == {"leases_expired": 2, "dead_letters": 1}
+
+
+def test_renew_keeps_live_leases_and_release_returns_them(frontier, r):
+    frontier.push(_entry("https://example.com/x"))
+    payload = frontier.lease("w1", 1)[0]
+    assert frontier.renew("w1", [payload], 60) == 1
+    assert frontier.renew("w2", [payload], 60) == 0  # not its lease
+    assert r.zscore(frontier.keys.inflight, payload) > time.time() + 50
+    assert frontier.reap(max_attempts=3) == [0, 0]
+    assert frontier.release("w1", [payload]) == 1
+    assert (r.zcard(frontier.keys.queue), r.zcard(frontier.keys.inflight)) == (1, 0)
+
+
+def test_budget_limits_leases(frontier, r):
+    frontier.push_many([_entry(f"https://example.com/{i}") for i in range(5)])
+    r.set(frontier.keys.budget, 2)
+    assert len(frontier.lease("w", 30, count=5)) == 2
+    assert frontier.lease("w", 30) == []
+    assert frontier.counts().budget_spent
+
+
+def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
+    spider = _Spider()
+    queue = LeasedQueue(frontier.client, spider, frontier.keys.queue, frontier=frontier,
+                        worker_id="w", lease_seconds=30)
+    r.zadd(frontier.keys.queue, {"garbage{": -10})
+    frontier.client.zadd(frontier.keys.queue, {pickle.dumps({"url": "x"}).decode("latin-1"): -9})
+    assert queue.push(Request("https://example.com/good"), fingerprint_url("https://example.com/good"))
+    request = queue.pop()
+    assert request.url == "https://example.com/good"
+    assert queue.pop() is None
+    assert r.llen(frontier.keys.deadletter) == 2
+    assert frontier.counts().in_flight == 1
+    queue.ack([request])
+    assert frontier.counts().in_flight == 0
