@@ -73,8 +73,8 @@ def parse_seed_line(line: str) -> Request | None:
         return Request(_check_url(text))
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise SeedError(f"invalid JSON ({exc.args[0]})") from None
+    except json.JSONDecodeError as exc:
+        raise SeedError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(data, dict):
         raise SeedError("JSON seed must be an object")
     unknown = set(data) - {"url", "meta", "priority"}

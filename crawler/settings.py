@@ -84,6 +84,12 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.worker.WorkerHeartbeat": 100,
+    "crawler.metrics.MetricsExporter": 110,
 }
+
+# --- Metrics --------------------------------------------------------------------
+# Port of the worker's Prometheus endpoint (None: off; 0: a free port, logged).
+METRICS_PORT = None
+METRICS_HOST = os.environ.get("METRICS_HOST", "0.0.0.0")
 
 FEED_EXPORT_ENCODING = "utf-8"
