@@ -107,6 +107,15 @@ class Keys:
         """SET: the simhashes (16 hex digits) whose 16-bit band ``band`` equals ``value``."""
         return self._key(f"simhash:{band}:{value:04x}")
 
+    def minhash_band(self, band: int, digest: str) -> str:
+        """SET: ids (content hashes) of stored articles whose MinHash band ``band`` hashes to ``digest``."""
+        return self._key(f"minhash:{band}:{digest}")
+
+    @property
+    def minhash_signatures(self) -> str:
+        """HASH: content hash -> MinHash signature (hex) of every stored article."""
+        return self._key("minhash:sig")
+
     def all_patterns(self) -> str:
         """A SCAN pattern matching every key of this crawl."""
         return self._key("*")

@@ -1,0 +1,452 @@
+"""Pure functions that turn an extracted article into the stored article.
+
+Nothing here does I/O. :func:`normalize_article` is the one entry point of the
+item pipeline; :func:`canonical_url_for` is also the URL form the request
+fingerprinter (``crawler.urls``) deduplicates requests by.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+import warnings
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+from dateutil import parser as _dateparser
+from tld import get_fld
+from w3lib.url import canonicalize_url
+
+from crawler.dedupe import content_hash, simhash, simhash_hex
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = [
+    "ARTICLE_FIELDS",
+    "BOILERPLATE_PATTERNS",
+    "TRACKING_PARAMS",
+    "TRACKING_PREFIXES",
+    "canonical_url_for",
+    "clean_body",
+    "count_words",
+    "is_boilerplate",
+    "normalize_article",
+    "normalize_text",
+    "same_site",
+    "split_authors",
+    "to_iso8601",
+]
+
+#: The fields of a stored article, in the order they are written.
+ARTICLE_FIELDS = (
+    "url",
+    "canonical_url",
+    "title",
+    "authors",
+    "published",
+    "modified",
+    "section",
+    "body",
+    "description",
+    "language",
+    "site_name",
+    "domain",
+    "related",
+    "word_count",
+    "content_hash",
+    "simhash",
+    "crawled_at",
+    "spider",
+)
+
+# --- Text -----------------------------------------------------------------------
+
+# Every Unicode space (\s covers NBSP, thin and ideographic spaces, tabs,
+# newlines), plus zero-width space and BOM, which \s does not match.
+_SPACE_RE = re.compile(r"[\s\u200b\ufeff]+")
+
+
+def normalize_text(value: str | None) -> str:
+    """``value`` with HTML entities decoded, in Unicode NFC, every run of
+    whitespace (newlines, tabs, no-break and zero-width spaces included) folded
+    to one space, and trimmed. ``None`` gives ``""``."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFC", html.unescape(value))
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+_WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def count_words(text: str) -> int:
+    """The number of words of ``text`` (runs of letters/digits; "don't" is one)."""
+    return len(_WORD_RE.findall(text))
+
+
+#: A paragraph or line matching one of these entirely (case-insensitively,
+#: after :func:`normalize_text`) is page furniture, not article text.
+BOILERPLATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"you will be redirected back to your article in (?:\d+ )?seconds?\.?",
+        r"[×✕✖]",
+        r"access exclusive content\.?",
+        r"(?:subscribe|sign up|register)(?: now| today| here)?[.!]?",
+        r"(?:subscribe|sign up|register)(?: now| today)?(?: for| to)(?: our| the)?(?: free)?"
+        r"(?: daily| weekly| morning| evening| breaking news)?(?: email)? newsletters?[.!]?",
+        r"(?:subscribe|sign up) to (?:continue reading|read more|read the full (?:article|story)|"
+        r"unlock this (?:article|story))[.!]?",
+        r"already (?:a subscriber|have an account)\?(?: (?:log|sign) in(?: here)?[.!]?)?",
+        r"we use cookies\b.{0,300}",
+        r"(?:accept|allow|reject)(?: all)? cookies[.!]?",
+        r"(?:manage )?cookie (?:settings|preferences)[.!]?",
+        r"advertisements?:?",
+        r"story continues below(?: advertisement)?\.?",
+        r"share this (?:article|story|page)(?: on (?:facebook|twitter|x|linkedin|whatsapp|email))?[.:!]?",
+    )
+)
+
+
+def is_boilerplate(text: str) -> bool:
+    """Whether the normalized ``text`` is entirely one of :data:`BOILERPLATE_PATTERNS`."""
+    return any(pattern.fullmatch(text) for pattern in BOILERPLATE_PATTERNS)
+
+
+_PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t\u00a0]*\n\s*")
+
+
+def clean_body(body: str | None) -> str:
+    """The article text of ``body`` (paragraphs separated by blank lines).
+
+    Each line is normalized with :func:`normalize_text`; boilerplate lines
+    (:func:`is_boilerplate`) are dropped, the remaining lines of a paragraph
+    joined by a space; empty paragraphs and exact repeats of an earlier
+    paragraph are dropped. Returns the paragraphs joined by ``"\\n\\n"``.
+    """
+    if not body:
+        return ""
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs: list[str] = []
+    seen: set[str] = set()
+    for block in _PARAGRAPH_SPLIT_RE.split(body):
+        lines = (normalize_text(line) for line in block.split("\n"))
+        paragraph = " ".join(line for line in lines if line and not is_boilerplate(line))
+        if not paragraph or is_boilerplate(paragraph) or paragraph in seen:
+            continue
+        seen.add(paragraph)
+        paragraphs.append(paragraph)
+    return "\n\n".join(paragraphs)
+
+
+# --- Authors --------------------------------------------------------------------
+
+_BYLINE_PREFIX_RE = re.compile(r"^(?:written\s+)?by\b\s*:?\s*", re.IGNORECASE)
+_AUTHOR_SPLIT_RE = re.compile(r"\s*(?:[,;|&]|\band\b)\s*", re.IGNORECASE)
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+# Job titles that follow a name in bylines ("Jane Doe, Staff Writer"). Agencies
+# ("Reuters", "AP") are kept: they are the author of agency copy.
+_ROLES = frozenset(
+    {
+        "staff", "staff writer", "staff reporter", "reporter", "correspondent",
+        "senior correspondent", "contributor", "contributing writer", "editor",
+        "senior editor", "columnist", "writer", "freelance writer",
+    }
+)
+_MAX_AUTHOR_LENGTH = 60
+
+
+def _looks_like_url(text: str) -> bool:
+    lowered = text.lower()
+    return "://" in lowered or lowered.startswith("www.")
+
+
+def split_authors(raw: Iterable[str] | str | None) -> list[str]:
+    """The author names in ``raw`` (one byline or a list of them), in order.
+
+    A leading "By" is stripped; names are split on commas, semicolons, "|",
+    "&" and "and"; a "Jr."-style suffix stays with its name. Empty strings,
+    bare job titles ("Staff Writer"), URLs, strings longer than 60
+    characters and exact repeats are dropped.
+    """
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = [raw]
+    authors: list[str] = []
+    for byline in raw:
+        if not isinstance(byline, str):
+            continue
+        byline = normalize_text(byline)
+        if _looks_like_url(byline):
+            continue
+        for part in _AUTHOR_SPLIT_RE.split(_BYLINE_PREFIX_RE.sub("", byline)):
+            name = _BYLINE_PREFIX_RE.sub("", part).strip(" :-–—")
+            lowered = name.lower()
+            if lowered.rstrip(".") in _NAME_SUFFIXES:
+                if authors:
+                    authors[-1] = f"{authors[-1]} {name}"
+                continue
+            if (
+                not name
+                or lowered in _ROLES
+                or _looks_like_url(name)
+                or len(name) > _MAX_AUTHOR_LENGTH
+                or name in authors
+            ):
+                continue
+            authors.append(name)
+    return authors
+
+
+# --- Dates ----------------------------------------------------------------------
+
+_DATE_LABEL_RE = re.compile(
+    r"^(?:(?:first\s+)?published|updated|last\s+(?:updated|modified)|posted|modified)"
+    r"(?:\s+(?:on|at))?\s*:?\s*",
+    re.IGNORECASE,
+)
+# email.utils is lenient: it reads an unknown zone name, or other text, as "no
+# zone". Only strict RFC 2822 dates with one of the zones it defines go to it.
+_RFC2822_RE = re.compile(
+    r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s+(?:[+-]\d{4}|UT|GMT|[ECMP][SD]T))?$"
+)
+# Zone names dateutil does not know; only unambiguous ones (not IST, CST...).
+_TZINFOS = {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
+    "EST": -5 * 3600, "EDT": -4 * 3600, "CDT": -5 * 3600,
+    "MST": -7 * 3600, "MDT": -6 * 3600, "PST": -8 * 3600, "PDT": -7 * 3600,
+    "BST": 3600, "CET": 3600, "CEST": 7200, "EET": 7200, "EEST": 3 * 3600,
+}
+# Two defaults that differ in year, month and day: a date parsed the same with
+# both named all three itself, rather than having dateutil fill one in.
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+_MIN_YEAR, _MAX_YEAR = 1900, 2200
+
+
+def _parse_date(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    if _RFC2822_RE.match(text):
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if not re.search(r"\d{4}", text) or text.isdigit():
+        return None  # no year, or a timestamp/number dateutil would misread
+    parsed = []
+    for default in _DEFAULTS:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                parsed.append(_dateparser.parse(text, default=default, tzinfos=_TZINFOS))
+            except (ValueError, OverflowError):
+                return None
+        if any(issubclass(w.category, _dateparser.UnknownTimezoneWarning) for w in caught):
+            return None  # it names a zone we do not know: any offset would be a guess
+    first, second = parsed
+    if first.date() != second.date():
+        return None  # dateutil filled in a missing day, month or year ("Nov 2017")
+    return first
+
+
+def to_iso8601(raw: str | None) -> str | None:
+    """``raw`` as ``YYYY-MM-DDTHH:MM:SS±HH:MM`` in the zone it names, or None.
+
+    Accepts ISO 8601 (with or without offset, "Z"), RFC 2822, and common
+    written forms ("November 14, 2017", "2017-11-14 09:30", "14 Nov 2017 9:30
+    PST"), with an optional leading "Published:"/"Updated:" label. "Z" and
+    no zone at all give ``+00:00``; a date alone gives ``T00:00:00+00:00``;
+    fractions of a second are dropped. Returns None for anything unparseable,
+    incomplete (no day, month or year), or outside years 1900-2200. Numeric
+    dates are read month first ("11/04/2017" is November 4).
+    """
+    if not raw or not isinstance(raw, str):
+        return None
+    text = _DATE_LABEL_RE.sub("", normalize_text(raw))
+    if not text:
+        return None
+    parsed = _parse_date(text)
+    if parsed is None or not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        return None
+    offset = parsed.utcoffset()
+    if offset is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    elif offset % timedelta(minutes=1):
+        # ±HH:MM has no room for seconds (historical LMT offsets).
+        parsed = parsed.replace(tzinfo=timezone(timedelta(minutes=round(offset / timedelta(minutes=1)))))
+    return parsed.replace(microsecond=0).isoformat(timespec="seconds")
+
+
+# --- URLs -----------------------------------------------------------------------
+
+#: Query parameters that only say how a visitor arrived; dropped from
+#: canonical URLs (compared lowercased).
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid",
+        "twclid", "ttclid", "igshid", "li_fat_id", "mc_cid", "mc_eid", "_ga", "_gl",
+        "_hsenc", "_hsmi", "mkt_tok", "ref", "ref_src", "ref_url", "referrer", "cmpid",
+        "icid", "ocid", "smid", "s_cid", "at_medium", "at_campaign", "pk_campaign",
+        "pk_kwd", "pk_source", "pk_medium", "pk_content", "mtm_campaign", "mtm_source",
+        "mtm_medium", "mtm_content", "mtm_keyword", "mtm_cid", "oly_anon_id",
+        "oly_enc_id", "rb_clickid", "vero_id", "wickedid", "__twitter_impression",
+    }
+)
+#: Query parameter prefixes that are tracking too (compared lowercased).
+TRACKING_PREFIXES = ("utm_",)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(name: str) -> bool:
+    name = name.lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
+def canonical_url_for(url: str) -> str:
+    """The normalized form of ``url``: the one two URLs of one page share.
+
+    Scheme and host lowercased, default port dropped, fragment dropped,
+    tracking parameters (:data:`TRACKING_PARAMS`, :data:`TRACKING_PREFIXES`)
+    removed, the remaining query sorted, percent-encoding made uniform
+    (``w3lib.url.canonicalize_url``), an empty path made ``/``. The path keeps
+    its case and trailing slash (servers may tell them apart). A string that
+    cannot be parsed as a URL is returned stripped, unchanged otherwise.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    if not scheme or not parts.netloc:
+        return url
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}" if userinfo else host
+    # Filter the raw "name=value" pairs: decoding and re-encoding whole values
+    # would mangle ones that are not UTF-8.
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not _is_tracking(unquote_plus(pair.partition("=")[0]))
+    )
+    cleaned = urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    try:
+        return canonicalize_url(cleaned, keep_fragments=False)
+    except ValueError:
+        return cleaned
+
+
+def _site(url: str) -> str | None:
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return None
+    if not host:
+        return None
+    # IP addresses and hosts like "localhost" have no registrable domain.
+    return get_fld(host, fix_protocol=True, fail_silently=True) or host
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether ``url`` and ``other`` are on one site: the same registrable
+    domain (``www.example.co.uk`` and ``amp.example.co.uk``), or the same host
+    when there is none (IP addresses, ``localhost``)."""
+    site = _site(url)
+    return site is not None and site == _site(other)
+
+
+# --- The article ----------------------------------------------------------------
+
+
+def _text_or_none(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return normalize_text(value) or None
+
+
+def _resolve_canonical(url: str, declared: Any) -> str:
+    if isinstance(declared, str) and declared.strip():
+        candidate = urljoin(url, declared.strip())
+        if urlsplit(candidate).scheme in _DEFAULT_PORTS and same_site(candidate, url):
+            return canonical_url_for(candidate)
+    return canonical_url_for(url)
+
+
+def _related(entries: Any) -> list[dict[str, str | None]]:
+    if not isinstance(entries, list):
+        return []
+    related = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+            continue
+        related.append(
+            {
+                "url": entry["url"],
+                "title": _text_or_none(entry.get("title")),
+                "teaser": _text_or_none(entry.get("teaser")),
+                "section": _text_or_none(entry.get("section")),
+            }
+        )
+    return related
+
+
+def normalize_article(
+    item: Mapping[str, Any], *, spider: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """The stored form of the extracted article ``item`` (not modified).
+
+    Returns a new dict with exactly :data:`ARTICLE_FIELDS`: ``canonical_url``
+    is the declared canonical (rel=canonical/og:url, possibly relative) when it
+    is on the same site (:func:`same_site`), else :func:`canonical_url_for` of
+    ``url`` (both normalized); text fields normalized (None when empty); body
+    cleaned (:func:`clean_body`); ``authors`` split; dates ISO 8601;
+    ``word_count``, ``content_hash`` and ``simhash`` (16 hex digits) computed
+    from the cleaned body; ``crawled_at`` is ``now`` (default: the current
+    time) in UTC to the second; ``spider`` as given.
+
+    Raises :class:`ValueError` when ``item`` has no ``url``.
+    """
+    url = item.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise ValueError("article has no url")
+    url = url.strip()
+    body = clean_body(item.get("body"))
+    crawled = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    language = _text_or_none(item.get("language"))
+    domain = _text_or_none(item.get("domain")) or urlsplit(url).hostname
+    article = {
+        "url": url,
+        "canonical_url": _resolve_canonical(url, item.get("canonical_url")),
+        "title": _text_or_none(item.get("title")),
+        "authors": split_authors(item.get("authors")),
+        "published": to_iso8601(item.get("published")),
+        "modified": to_iso8601(item.get("modified")),
+        "section": _text_or_none(item.get("section")),
+        "body": body,
+        "description": _text_or_none(item.get("description")),
+        "language": language.lower().replace("_", "-") if language else None,
+        "site_name": _text_or_none(item.get("site_name")),
+        "domain": domain.lower() if domain else None,
+        "related": _related(item.get("related")),
+        "word_count": count_words(body),
+        "content_hash": content_hash(body),
+        "simhash": simhash_hex(simhash(body)),
+        "crawled_at": crawled.replace(microsecond=0).isoformat(timespec="seconds"),
+        "spider": spider,
+    }
+    assert tuple(article) == ARTICLE_FIELDS
+    return article

@@ -1,0 +1,329 @@
+"""crawler.normalize: text, bodies, authors, dates, URLs and the stored article."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import datetime, timezone
+
+import pytest
+
+from crawler.dedupe import content_hash, simhash, simhash_hex
+from crawler.normalize import (
+    ARTICLE_FIELDS,
+    BOILERPLATE_PATTERNS,
+    TRACKING_PARAMS,
+    TRACKING_PREFIXES,
+    canonical_url_for,
+    clean_body,
+    count_words,
+    normalize_article,
+    normalize_text,
+    same_site,
+    split_authors,
+    to_iso8601,
+)
+
+# --- normalize_text -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Tom &amp; Jerry", "Tom & Jerry"),
+        ("&lt;b&gt; &quot;quoted&quot; &#8212; &eacute;t&eacute;", '<b> "quoted" — été'),
+        ("  spaced \t out\n\nlines  ", "spaced out lines"),
+        ("no\u00a0break\u2009thin\u200bzero", "no break thin zero"),
+        ("&nbsp;&nbsp;lead", "lead"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_normalize_text(raw, expected):
+    assert normalize_text(raw) == expected
+
+
+def test_normalize_text_composes_to_nfc():
+    decomposed = "Cafe\u0301 Zu\u0308rich"
+    result = normalize_text(decomposed)
+    assert result == "Caf\u00e9 Z\u00fcrich"
+    assert unicodedata.is_normalized("NFC", result)
+    assert len(result) == len(decomposed) - 2
+
+
+# --- clean_body ---------------------------------------------------------------
+
+
+def test_clean_body_drops_boilerplate_repeats_and_empty_paragraphs():
+    body = "\n\n".join(
+        [
+            "The council met on Tuesday.",
+            "You will be redirected back to your article in seconds",
+            "×",
+            "Access exclusive content",
+            "Subscribe now",
+            "Sign up for our newsletter",
+            "SIGN UP FOR OUR DAILY NEWSLETTER!",
+            "We use cookies to give you the best experience. By continuing you agree.",
+            "Accept all cookies",
+            "Advertisement",
+            "Share this article",
+            "   ",
+            "The  council met on Tuesday.",  # a repeat once whitespace is folded
+            "It voted &amp; adjourned.",
+        ]
+    )
+    assert clean_body(body) == "The council met on Tuesday.\n\nIt voted & adjourned."
+
+
+def test_clean_body_drops_boilerplate_lines_inside_a_paragraph():
+    body = "First line of text\nADVERTISEMENT\nsecond line.\r\n\r\n\n\nNext paragraph."
+    assert clean_body(body) == "First line of text second line.\n\nNext paragraph."
+
+
+def test_clean_body_keeps_sentences_that_only_mention_boilerplate_words():
+    body = (
+        "Readers who subscribe now get a discount, the publisher said.\n\n"
+        "The advertisement was pulled after complaints.\n\n"
+        "Share this article with care, the campaign urges."
+    )
+    assert clean_body(body) == body
+
+
+def test_clean_body_of_nothing():
+    assert clean_body(None) == ""
+    assert clean_body("\n\nAdvertisement\n\n") == ""
+
+
+def test_boilerplate_patterns_is_a_tuple_of_compiled_regexes():
+    assert isinstance(BOILERPLATE_PATTERNS, tuple)
+    assert all(hasattr(p, "fullmatch") for p in BOILERPLATE_PATTERNS)
+
+
+# --- split_authors ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+        ("by: Jane Doe, John Roe & Ann Poe", ["Jane Doe", "John Roe", "Ann Poe"]),
+        ("Jane Doe | John Roe", ["Jane Doe", "John Roe"]),
+        ("By Jane Doe, Staff Writer", ["Jane Doe"]),
+        ("By Jane Doe, Reuters", ["Jane Doe", "Reuters"]),
+        ("Martin Luther King, Jr.", ["Martin Luther King Jr."]),
+        ("BY JANE DOE AND ALEXANDRA ANDERSON", ["JANE DOE", "ALEXANDRA ANDERSON"]),
+        (["By Jane Doe", "Jane Doe", "John Roe"], ["Jane Doe", "John Roe"]),
+        (["https://example.com/authors/jane", "www.example.com/jd", "Jane Doe"], ["Jane Doe"]),
+        (["A" * 61, "B" * 60], ["B" * 60]),
+        (["", "  ", "By", ","], []),
+        ("Jane&nbsp;Doe", ["Jane Doe"]),
+        (None, []),
+    ],
+)
+def test_split_authors(raw, expected):
+    assert split_authors(raw) == expected
+
+
+# --- to_iso8601 ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2017-11-14T09:30:00-08:00", "2017-11-14T09:30:00-08:00"),
+        ("2017-11-14T09:30:00Z", "2017-11-14T09:30:00+00:00"),
+        ("2017-11-14T09:30:00.123456+05:30", "2017-11-14T09:30:00+05:30"),
+        ("2017-11-14T09:30:00+0100", "2017-11-14T09:30:00+01:00"),
+        ("2017-11-14T09:30:00", "2017-11-14T09:30:00+00:00"),
+        ("2017-11-14 09:30", "2017-11-14T09:30:00+00:00"),
+        ("2017-11-14", "2017-11-14T00:00:00+00:00"),
+        ("Tue, 14 Nov 2017 09:30:00 -0800", "2017-11-14T09:30:00-08:00"),
+        ("Tue, 14 Nov 2017 09:30:00 GMT", "2017-11-14T09:30:00+00:00"),
+        ("Tue, 14 Nov 2017 09:30:00 EST", "2017-11-14T09:30:00-05:00"),
+        ("Tue, 14 Nov 2017 09:30:00 -0000", "2017-11-14T09:30:00+00:00"),
+        ("November 14, 2017", "2017-11-14T00:00:00+00:00"),
+        ("14 November 2017 09:30 CET", "2017-11-14T09:30:00+01:00"),
+        ("Published: November 14, 2017 9:30 AM PST", "2017-11-14T09:30:00-08:00"),
+        ("Updated 9:30 PM EDT, Tue November 14, 2017", "2017-11-14T21:30:00-04:00"),
+        ("  2017-11-14T09:30:00Z\n", "2017-11-14T09:30:00+00:00"),
+    ],
+)
+def test_to_iso8601(raw, expected):
+    assert to_iso8601(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        "",
+        "yesterday-ish",
+        "Nov 2017",  # no day: not guessed
+        "1510680600",  # a bare number
+        "14 Nov 2017 09:30 XYZ",  # a zone we do not know: the offset would be a guess
+        "0001-01-01",  # placeholder dates
+        "2017-13-45",
+    ],
+)
+def test_to_iso8601_unparseable(raw):
+    assert to_iso8601(raw) is None
+
+
+# --- canonical_url_for --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "HTTP://WWW.Example.COM:80/News/Story?utm_source=x&b=2&a=1&fbclid=z#comments",
+            "http://www.example.com/News/Story?a=1&b=2",
+        ),
+        ("https://Example.com:443", "https://example.com/"),
+        ("https://example.com:8443/x?", "https://example.com:8443/x"),
+        (
+            "https://example.com/a?UTM_Medium=email&gclid=1&dclid=2&msclkid=3&mc_cid=4&mc_eid=5"
+            "&yclid=6&igshid=7&_ga=8&ref=9&ref_src=10&cmpid=11&id=42",
+            "https://example.com/a?id=42",
+        ),
+        ("https://example.com/a%7eb/c d", "https://example.com/a~b/c%20d"),
+        ("https://example.com/path/?q=%E9", "https://example.com/path/?q=%E9"),
+        ("http://[::1]:80/x", "http://[::1]/x"),
+        ("http://127.0.0.1:8080/a?b=1&a=2", "http://127.0.0.1:8080/a?a=2&b=1"),
+    ],
+)
+def test_canonical_url_for(url, expected):
+    assert canonical_url_for(url) == expected
+
+
+def test_canonical_url_for_is_idempotent():
+    url = "HTTP://Example.com:80/a b?z=1&utm_campaign=c&a=%41#x"
+    once = canonical_url_for(url)
+    assert canonical_url_for(once) == once
+
+
+def test_tracking_parameters_live_in_one_place():
+    assert {"fbclid", "gclid", "ref", "_ga"} <= TRACKING_PARAMS
+    assert TRACKING_PREFIXES == ("utm_",)
+
+
+def test_same_site():
+    assert same_site("https://amp.example.co.uk/a", "https://www.example.co.uk/b")
+    assert same_site("http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b")
+    assert not same_site("https://example.co.uk/a", "https://other.co.uk/a")
+    assert not same_site("https://a.github.io/", "https://b.github.io/")  # public suffix
+    assert not same_site("http://127.0.0.1/a", "http://127.0.0.2/a")
+
+
+# --- count_words --------------------------------------------------------------
+
+
+def test_count_words():
+    # "U.N." is two runs of letters: abbreviations are not special-cased.
+    assert count_words("Don't stop — it's 3 o'clock, U.N. says.") == 8
+    assert count_words("") == 0
+
+
+# --- normalize_article --------------------------------------------------------
+
+NOW = datetime(2024, 5, 6, 7, 8, 9, 999, tzinfo=timezone.utc)
+
+
+def _extracted(**overrides):
+    item = {
+        "url": "https://www.example.com/news/story-1?utm_source=feed#top",
+        "canonical_url": "/news/story-1",
+        "title": "  Council &amp; mayor   agree\u00a0budget ",
+        "authors": ["By Jane Doe and John Roe"],
+        "published": "2017-11-14T09:30:00-08:00",
+        "modified": "Tue, 14 Nov 2017 12:00:00 -0800",
+        "section": " Politics ",
+        "body": "The council met.\n\nAdvertisement\n\nIt agreed a budget.\n\nThe council met.",
+        "description": "A budget&#33;",
+        "language": "en_US",
+        "site_name": "Example News",
+        "domain": "www.example.com",
+        "related": [
+            {"url": "/news/story-2", "title": " Next &amp; more ", "teaser": None, "section": "Politics"},
+            "not a dict",
+            {"title": "no url"},
+        ],
+    }
+    item.update(overrides)
+    return item
+
+
+def test_normalize_article_exact_output():
+    item = _extracted()
+    original = json.loads(json.dumps(item))
+    article = normalize_article(item, spider="news", now=NOW)
+    body = "The council met.\n\nIt agreed a budget."
+    assert article == {
+        "url": "https://www.example.com/news/story-1?utm_source=feed#top",
+        "canonical_url": "https://www.example.com/news/story-1",
+        "title": "Council & mayor agree budget",
+        "authors": ["Jane Doe", "John Roe"],
+        "published": "2017-11-14T09:30:00-08:00",
+        "modified": "2017-11-14T12:00:00-08:00",
+        "section": "Politics",
+        "body": body,
+        "description": "A budget!",
+        "language": "en-us",
+        "site_name": "Example News",
+        "domain": "www.example.com",
+        "related": [
+            {"url": "/news/story-2", "title": "Next & more", "teaser": None, "section": "Politics"}
+        ],
+        "word_count": 7,
+        "content_hash": content_hash(body),
+        "simhash": simhash_hex(simhash(body)),
+        "crawled_at": "2024-05-06T07:08:09+00:00",
+        "spider": "news",
+    }
+    assert tuple(article) == ARTICLE_FIELDS
+    assert item == original  # the input is not modified
+    json.dumps(article)  # and the result is JSON
+
+
+def test_normalize_article_keeps_same_site_canonical():
+    article = normalize_article(
+        _extracted(canonical_url="https://amp.example.com/news/story-1?ref=amp"),
+        spider="news",
+        now=NOW,
+    )
+    assert article["canonical_url"] == "https://amp.example.com/news/story-1"
+
+
+@pytest.mark.parametrize("canonical", ["https://elsewhere.org/story", None, "", "mailto:x@example.com"])
+def test_normalize_article_falls_back_to_the_normalized_url(canonical):
+    article = normalize_article(_extracted(canonical_url=canonical), spider="news", now=NOW)
+    assert article["canonical_url"] == "https://www.example.com/news/story-1"
+
+
+def test_normalize_article_missing_fields():
+    article = normalize_article({"url": "https://Example.com/a"}, spider="news", now=NOW)
+    assert article["canonical_url"] == "https://example.com/a"
+    assert article["title"] is None
+    assert article["authors"] == []
+    assert article["published"] is None
+    assert article["body"] == ""
+    assert article["domain"] == "example.com"
+    assert article["related"] == []
+    assert article["word_count"] == 0
+    assert article["simhash"] == "0000000000000000"
+    assert tuple(article) == ARTICLE_FIELDS
+
+
+def test_normalize_article_crawled_at_defaults_to_now_in_utc():
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    article = normalize_article(_extracted(), spider="news")
+    after = datetime.now(timezone.utc)
+    crawled = datetime.fromisoformat(article["crawled_at"])
+    assert before <= crawled <= after
+    assert article["crawled_at"].endswith("+00:00")
+
+
+def test_normalize_article_requires_a_url():
+    with pytest.raises(ValueError, match="no url"):
+        normalize_article({"title": "x"}, spider="news")
