@@ -13,13 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from scrapy import Request
-
-from crawler.frontier.codec import UnserializableRequest, encode_request, request_host
+from crawler.frontier.codec import UnserializableRequest, request_host, seed_payload
 from crawler.frontier.core import Frontier, QueueEntry
 from crawler.urls import fingerprint_url
 
-__all__ = ["MAX_URL_LENGTH", "SeedError", "SeedReport", "parse_seed_line", "seed"]
+__all__ = ["MAX_URL_LENGTH", "Seed", "SeedError", "SeedReport", "parse_seed_line", "seed"]
 
 MAX_URL_LENGTH = 2048
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -27,6 +25,15 @@ _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 
 class SeedError(ValueError):
     """A seed line that cannot be queued; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class Seed:
+    """One valid seed line."""
+
+    url: str
+    meta: dict = field(default_factory=dict)
+    priority: int = 0
 
 
 @dataclass
@@ -61,8 +68,8 @@ def _check_url(url: object) -> str:
     return url
 
 
-def parse_seed_line(line: str) -> Request | None:
-    """The request for one seed line, None for a blank or comment line.
+def parse_seed_line(line: str) -> Seed | None:
+    """The seed on one line, None for a blank or comment line.
 
     Raises :class:`SeedError` with the reason when the line is invalid.
     """
@@ -70,7 +77,7 @@ def parse_seed_line(line: str) -> Request | None:
     if not text or text.startswith("#"):
         return None
     if not text.startswith("{"):
-        return Request(_check_url(text))
+        return Seed(_check_url(text))
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -86,7 +93,7 @@ def parse_seed_line(line: str) -> Request | None:
     priority = data.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise SeedError("priority must be an integer")
-    return Request(_check_url(data.get("url")), meta=meta, priority=priority)
+    return Seed(_check_url(data.get("url")), meta, priority)
 
 
 def seed(frontier: Frontier, lines: Iterable[str], *, strict: bool = False,
@@ -101,15 +108,15 @@ def seed(frontier: Frontier, lines: Iterable[str], *, strict: bool = False,
     entries: list[QueueEntry] = []
     for number, line in enumerate(lines, start=1):
         try:
-            request = parse_seed_line(line)
-            if request is None:
+            parsed = parse_seed_line(line)
+            if parsed is None:
                 continue
-            payload = encode_request(request)
+            payload = seed_payload(parsed.url, meta=parsed.meta, priority=parsed.priority)
         except (SeedError, UnserializableRequest) as exc:
             report.rejected.append((number, str(exc), line.strip()[:200]))
             continue
-        entries.append(QueueEntry(payload, fingerprint_url(request.url), request.priority,
-                                  request_host(request.url)))
+        entries.append(QueueEntry(payload, fingerprint_url(parsed.url), parsed.priority,
+                                  request_host(parsed.url)))
     if strict and report.rejected:
         return report
     frontier.add_hosts(entry.host for entry in entries)

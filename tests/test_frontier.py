@@ -99,7 +99,20 @@ def test_expired_leases_return_then_become_dead_letters(frontier, r):
     assert frontier.reap(max_attempts=3) == [0, 1]
     counts = frontier.counts()
     assert (counts.queued, counts.in_flight, counts.dead_letters) == (0, 0, 1)
-    assert counts.stats == {"leases_expired": 2, "dead_letters": 1}
+    assert counts.stats == {"leases_expired": 3, "requests_retried": 2, "dead_letters": 1}
+    reason = json.loads(r.lindex(frontier.keys.deadletter, 0))["reason"]
+    assert reason == "lease expired 3 times"
+
+
+def test_failed_requests_are_retried_then_set_aside(frontier, r):
+    frontier.push(_entry("https://example.com/x"))
+    payload = frontier.lease("w1", 30)[0]
+    assert frontier.retry("w2", [payload], max_attempts=2) == [0, 0]  # not w2's lease
+    assert frontier.retry("w1", [payload], max_attempts=2) == [1, 0]
+    assert (r.zcard(frontier.keys.queue), r.zcard(frontier.keys.inflight)) == (1, 0)
+    payload = frontier.lease("w1", 30)[0]
+    assert frontier.retry("w1", [payload], max_attempts=2) == [0, 1]
+    assert json.loads(r.lindex(frontier.keys.deadletter, 0))["reason"] == "processing failed 2 times"
 
 
 def test_renew_keeps_live_leases_and_release_returns_them(frontier, r):
@@ -135,3 +148,11 @@ def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
     assert frontier.counts().in_flight == 1
     queue.ack([request])
     assert frontier.counts().in_flight == 0
+
+
+def test_seed_payload_matches_a_queued_request():
+    from crawler.frontier.codec import seed_payload
+
+    url = "https://example.com/a?b=1"
+    assert seed_payload(url, meta={"m": 1}, priority=3) == encode_request(
+        Request(url, meta={"m": 1}, priority=3))

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Frontier", "FrontierCounts", "QueueEntry"]
 
-_PIPELINE_CHUNK = 2000
+# Requests per PUSH script call: large enough to amortise the call, small
+# enough not to stall the server for long.
+_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -71,36 +73,29 @@ class Frontier:
         self._renew = client.register_script(scripts.RENEW)
         self._release = client.register_script(scripts.RELEASE)
         self._reap = client.register_script(scripts.REAP)
+        self._retry = client.register_script(scripts.RETRY)
 
     def push(self, entry: QueueEntry, *, check_seen: bool = True) -> bool:
         """Queue one request; False when its fingerprint was already seen."""
         return self.push_many([entry], check_seen=check_seen)[0]
 
     def push_many(self, entries: Sequence[QueueEntry], *, check_seen: bool = True) -> list[bool]:
-        """Queue many requests, pipelined; one bool per entry (False: already seen).
+        """Queue many requests, in batches of one script call; one bool per entry.
 
-        With ``check_seen=False`` the fingerprints are still recorded as seen
-        but a request is queued even when it was seen before (a re-crawl).
+        False means the fingerprint had been seen already and the request was
+        not queued. With ``check_seen=False`` fingerprints are still recorded
+        as seen, but every request is queued (a re-crawl).
         """
         k = self.keys
-        results: list[bool] = []
-        for start in range(0, len(entries), _PIPELINE_CHUNK):
-            chunk = entries[start:start + _PIPELINE_CHUNK]
-            with self.client.pipeline(transaction=False) as pipe:
-                for entry in chunk:
-                    if not check_seen:
-                        pipe.sadd(k.seen, entry.fingerprint)
-                    self._push(
-                        keys=[k.seen, k.queue, k.host_backlog],
-                        args=[entry.fingerprint if check_seen else "", entry.payload,
-                              -entry.priority, entry.host],
-                        client=pipe,
-                    )
-                replies = pipe.execute()
-            if not check_seen:
-                replies = replies[1::2]
-            results.extend(bool(reply) for reply in replies)
-        return results
+        flag = "1" if check_seen else "0"
+        with self.client.pipeline(transaction=False) as pipe:
+            for start in range(0, len(entries), _BATCH):
+                args: list[str | int] = [flag]
+                for entry in entries[start:start + _BATCH]:
+                    args += (entry.fingerprint, entry.payload, -entry.priority, entry.host)
+                self._push(keys=[k.seen, k.queue, k.host_backlog], args=args, client=pipe)
+            replies = pipe.execute()
+        return [bool(flag) for reply in replies for flag in reply]
 
     def lease(self, worker_id: str, lease_seconds: float, count: int = 1) -> list[str]:
         """Take up to ``count`` requests, highest priority first, leased to ``worker_id``."""
@@ -148,6 +143,17 @@ class Frontier:
             keys=[k.inflight, k.lease_owner, k.attempts, k.queue, k.host_backlog, k.deadletter, k.stats],
             args=[time.time(), max_attempts, batch],
             client=pipe or self.client,
+        )
+
+    def retry(self, worker_id: str, payloads: Iterable[str], max_attempts: int) -> list[int]:
+        """Queue failed requests again (or set them aside after ``max_attempts``): ``[requeued, dead]``."""
+        payloads = list(payloads)
+        if not payloads:
+            return [0, 0]
+        k = self.keys
+        return self._retry(
+            keys=[k.inflight, k.lease_owner, k.attempts, k.queue, k.host_backlog, k.deadletter, k.stats],
+            args=[worker_id, max_attempts, *payloads],
         )
 
     def set_aside(self, payload: str, reason: str) -> None:

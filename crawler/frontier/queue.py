@@ -103,6 +103,11 @@ class LeasedQueue(Base):
         payloads = [self.held.pop(request) for request in requests]
         self.frontier.ack(payloads, pipe=pipe)
 
+    def retry(self, requests: list[Request], max_attempts: int) -> list[int]:
+        """Put failed requests back in the queue (or aside): ``[requeued, dead]``."""
+        payloads = [self.held.pop(request) for request in requests]
+        return self.frontier.retry(self.worker_id, payloads, max_attempts)
+
     def release_all(self) -> int:
         """Give every request still held back to the queue."""
         payloads = list(self.held.values())

@@ -89,12 +89,21 @@ class Scheduler(RedisScheduler):
         self.keys: Keys | None = None
         self.frontier: Frontier | None = None
         self._maintenance: task.LoopingCall | None = None
+        # Held requests an item of which failed in the pipelines (not stored).
+        self._failed: set[Request] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         server = redis_from_settings(settings, check=True)
-        return cls(server, crawler, FrontierConfig.from_settings(settings), new_worker_id())
+        scheduler = cls(server, crawler, FrontierConfig.from_settings(settings), new_worker_id())
+        crawler.signals.connect(scheduler.item_error, signal=signals.item_error)
+        return scheduler
+
+    def item_error(self, item, response, failure) -> None:
+        """An item of this response could not be processed: do not acknowledge the request."""
+        if response is not None and response.request in self.queue.held:
+            self._failed.add(response.request)
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
@@ -173,6 +182,14 @@ class Scheduler(RedisScheduler):
         slot = getattr(self.crawler.engine, "_slot", None)
         in_progress = slot.inprogress if slot is not None else set()
         finished = [request for request in self.queue.held if request not in in_progress]
+        failed = [request for request in finished if request in self._failed]
+        if failed:
+            self._failed.difference_update(failed)
+            requeued, dead = self.queue.retry(failed, self.config.max_attempts)
+            logger.warning("%d requests whose articles could not be stored will be retried "
+                           "(%d set aside after %d attempts)", requeued, dead, self.config.max_attempts)
+            self.stats.inc_value("frontier/retried", requeued)
+            finished = [request for request in finished if request not in failed]
         if finished:
             self.queue.ack(finished)
             self.stats.inc_value("frontier/acked", len(finished))

@@ -6,19 +6,26 @@ so the scripts also run on Redis Cluster) and never blocks.
 
 from __future__ import annotations
 
-__all__ = ["ACK", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW"]
+__all__ = ["ACK", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY"]
 
 # KEYS: seen, queue, host_backlog
-# ARGV: fingerprint ("" to skip the seen check), request JSON, score, host
-# Returns 1 when queued, 0 when the fingerprint was already seen.
+# ARGV: check ("1" or "0"), then per request: fingerprint ("" for none), JSON, score, host
+# Records each fingerprint as seen and queues the request, unless check is on
+# and the fingerprint had been seen. Returns one 1 (queued) or 0 per request.
 PUSH = """
-if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
-  return 0
+local check = ARGV[1] == '1'
+local out = {}
+for i = 2, #ARGV, 4 do
+  local queued = 1
+  if ARGV[i] ~= '' and redis.call('SADD', KEYS[1], ARGV[i]) == 0 and check then
+    queued = 0
+  end
+  if queued == 1 and redis.call('ZADD', KEYS[2], 'NX', ARGV[i + 2], ARGV[i + 1]) == 1 then
+    redis.call('ZINCRBY', KEYS[3], 1, ARGV[i + 3])
+  end
+  out[#out + 1] = queued
 end
-if redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[2]) == 1 then
-  redis.call('ZINCRBY', KEYS[3], 1, ARGV[4])
-end
-return 1
+return out
 """
 
 # KEYS: queue, inflight, lease_owner, host_backlog, budget, leased
@@ -76,7 +83,7 @@ end
 return renewed
 """
 
-local_requeue = """
+_requeue = """
 local function requeue(queue, backlog, item)
   local ok, req = pcall(cjson.decode, item)
   local score = 0
@@ -91,7 +98,7 @@ end
 # KEYS: inflight, lease_owner, queue, host_backlog
 # ARGV: worker id, request JSON, ...
 # Gives this worker's unfinished leases back at once (graceful shutdown).
-RELEASE = local_requeue + """
+RELEASE = _requeue + """
 local released = 0
 for i = 2, #ARGV do
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
@@ -104,28 +111,56 @@ end
 return released
 """
 
-# KEYS: inflight, lease_owner, attempts, queue, host_backlog, deadletter, stats
-# ARGV: now, max attempts, batch size
-# Takes back leases whose deadline passed (their worker died or hung): back to
-# the queue, or to the dead letters once a request has expired too often.
-# Returns {requeued, dead}.
-REAP = local_requeue + """
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local requeued, dead = 0, 0
-for _, item in ipairs(expired) do
+_retry = _requeue + """
+-- KEYS: inflight, lease_owner, attempts, queue, host_backlog, deadletter, stats
+local function retry(item, max_attempts, reason)
   redis.call('ZREM', KEYS[1], item)
   redis.call('HDEL', KEYS[2], item)
   local n = redis.call('HINCRBY', KEYS[3], item, 1)
-  if n >= tonumber(ARGV[2]) then
+  if n >= max_attempts then
     redis.call('HDEL', KEYS[3], item)
-    redis.call('LPUSH', KEYS[6], cjson.encode({reason = 'lease expired ' .. n .. ' times', request = item}))
-    dead = dead + 1
-  else
-    requeue(KEYS[4], KEYS[5], item)
-    requeued = requeued + 1
+    redis.call('LPUSH', KEYS[6], cjson.encode({reason = reason .. ' ' .. n .. ' times', request = item}))
+    return 0
+  end
+  requeue(KEYS[4], KEYS[5], item)
+  return 1
+end
+local function count(requeued, dead)
+  if requeued > 0 then redis.call('HINCRBY', KEYS[7], 'requests_retried', requeued) end
+  if dead > 0 then redis.call('HINCRBY', KEYS[7], 'dead_letters', dead) end
+  return {requeued, dead}
+end
+"""
+
+# KEYS: inflight, lease_owner, attempts, queue, host_backlog, deadletter, stats
+# ARGV: now, max attempts, batch size
+# Takes back leases whose deadline passed (their worker died or hung): back to
+# the queue, or to the dead letters once a request has failed too often.
+# Returns {requeued, dead}.
+REAP = _retry + """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local requeued, dead = 0, 0
+for _, item in ipairs(expired) do
+  if retry(item, tonumber(ARGV[2]), 'lease expired') == 1 then requeued = requeued + 1 else dead = dead + 1 end
+end
+if #expired > 0 then redis.call('HINCRBY', KEYS[7], 'leases_expired', #expired) end
+return count(requeued, dead)
+"""
+
+# KEYS: as REAP
+# ARGV: worker id, max attempts, request JSON, ...
+# Puts this worker's leased requests whose processing failed (an article that
+# could not be stored) back in the queue, or aside once they failed too often.
+RETRY = _retry + """
+local requeued, dead = 0, 0
+for i = 3, #ARGV do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
+    if retry(ARGV[i], tonumber(ARGV[2]), 'processing failed') == 1 then
+      requeued = requeued + 1
+    else
+      dead = dead + 1
+    end
   end
 end
-if requeued > 0 then redis.call('HINCRBY', KEYS[7], 'leases_expired', requeued) end
-if dead > 0 then redis.call('HINCRBY', KEYS[7], 'dead_letters', dead) end
-return {requeued, dead}
+return count(requeued, dead)
 """
