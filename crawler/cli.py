@@ -71,8 +71,11 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("CRAWLER_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command != "worker":  # a worker's logging is Scrapy's (LOG_LEVEL)
+        logging.basicConfig(level=os.environ.get("CRAWLER_LOG_LEVEL", "WARNING"),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # charset_normalizer logs every guess at a level below DEBUG.
+    logging.getLogger("charset_normalizer").setLevel(logging.WARNING)
     redis_url = args.redis_url or os.environ.get("REDIS_URL")
     from crawler.frontier.connection import RedisUnavailable
     from crawler.process import UsageError

@@ -1,0 +1,31 @@
+"""The Daily Loopback: a deterministic demo news site, served on 127.0.0.1.
+
+``crawler demo`` crawls it, and the end-to-end tests compare what the crawler
+stored with the ground truth exposed here::
+
+    with serve(include_bad=True) as site:
+        ...  # crawl site.base_url + "/"
+        assert stored == expected_articles(site.base_url) + bad_articles(site.base_url)
+"""
+
+from __future__ import annotations
+
+from crawler.demo.site import (
+    OVERSIZE_BYTES,
+    DemoSite,
+    bad_articles,
+    bad_pages,
+    duplicate_pages,
+    expected_articles,
+    serve,
+)
+
+__all__ = [
+    "OVERSIZE_BYTES",
+    "DemoSite",
+    "bad_articles",
+    "bad_pages",
+    "duplicate_pages",
+    "expected_articles",
+    "serve",
+]
