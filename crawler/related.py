@@ -1,0 +1,352 @@
+""""More <Section>" blocks: the same-site teasers a news page lists under its body.
+
+A block starts at a short heading whose whole text reads "More" and a section
+name ("More Biz", "More Tech News") and runs over the link-holding elements that
+follow it, or is the container that holds nothing but the heading and those
+elements. Sister-site blocks ("More From Our Brands", "More from The Nation")
+are found the same way; :func:`strip_related_blocks` removes both kinds so that
+their text never reaches an article body, while :func:`find_related` and
+:func:`related_section` only look at the section blocks.
+
+All functions take an ``lxml.html`` element (a document or a fragment), never
+raise on odd markup, and only :func:`strip_related_blocks` modifies the tree.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from lxml import etree
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from lxml.html import HtmlElement
+
+__all__ = ["find_related", "related_section", "strip_related_blocks"]
+
+logger = logging.getLogger(__name__)
+
+_HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "div", "span", "p"})
+_HEADLINE_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Descendants that make an element a wrapper rather than a title or teaser.
+_LEAF_BREAKERS = _HEADLINE_TAGS | {"a", "p", "div", "ul", "ol", "li", "section", "article"}
+# Wrappers a block may never grow into: they hold the whole page, not a block.
+_PAGE_TAGS = frozenset({"html", "body", "main", "article"})
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "title", "head"})
+_MAX_HEADING_CHARS = 48
+_MAX_SECTION_WORDS = 4
+_MAX_CLIMB = 4
+_MAX_HEADLINE_CHARS = 300
+
+_SPACE_RE = re.compile(r"\s+")
+_TEASER_CLASS_RE = re.compile(r"excerpt|summary|teaser|dek|description|standfirst", re.I)
+_TITLE_CLASS_RE = re.compile(r"title|headline", re.I)
+# "More" and a section name of letters (digits, "&", "'", "." and "-" inside),
+# with an optional trailing arrow or colon as some sites print.
+_SECTION_RE = re.compile(
+    r"^more\s+(?P<section>[^\W\d_][\w&'\u2019.\- ]*?)\s*[:>|\u00bb\u203a\u2192]*$", re.I
+)
+# Sister-site blocks: other brands of the same publisher, or any "More from X".
+_BRAND_RE = re.compile(
+    r"^(?:more\s+from\b.*|(?:more\s+)?from\s+our\s+(?:brands|partners|network|sites)"
+    r"|our\s+(?:brands|network|sites))\s*[:>|\u00bb\u203a\u2192]*$",
+    re.I,
+)
+# First words that make "More ..." a phrase, not a section ("More from ...",
+# "More on this story") or a generic widget ("More stories", "More videos").
+_NOT_SECTIONS = frozenset(
+    """from on about like to than of by for with at in this that these those the a an
+    our your my his her their its stories story news articles article headlines content
+    videos video photos photo galleries details info information options results comments
+    replies reading""".split()
+)
+# The start of a text node that may open a heading.
+_START_RE = re.compile(r"\s*(?:more|from\s+our|our)\b", re.I)
+# A cheap first pass over the text nodes (in C): those whose first four
+# characters after blanks are "more", "from" or "our ". It reads only the first
+# characters of each node, as script texts are often megabytes of JSON.
+_XPATH_STARTS = etree.XPath(
+    ".//text()[not(parent::script or parent::style)]"
+    "[string-length(substring(normalize-space(substring(., 1, 120)), 4)) > 0]"
+    "[contains('|more|from|our |', substring(translate("
+    "normalize-space(substring(., 1, 120)), 'MOREFU', 'morefu'), 1, 4))]"
+)
+
+
+def find_related(tree: HtmlElement, url: str) -> list[dict]:
+    """The articles linked from the "More <Section>" blocks of ``tree``.
+
+    Returns one dict per distinct linked article, in page order:
+    ``{"url", "title", "teaser", "section"}``. ``url`` is absolute (resolved
+    against ``url``, fragment dropped); ``title`` is the longest headline-like
+    text of the link's teaser item (a heading beats a truncated link text);
+    ``teaser`` is the item's teaser paragraph as printed (a trailing "[...]"
+    kept) or ``""``; ``section`` is the name from the block's heading. Links to
+    other hosts than ``url``'s (a leading "www." ignored), the heading's own
+    links and links back to ``url`` are skipped. ``tree`` is not modified.
+    """
+    site = _site(url)
+    page = urldefrag(url)[0]
+    found: dict[str, dict] = {}
+    for heading, section, members in _blocks(tree, brands=False):
+        for link in _block_links(members, heading):
+            target = _absolute(link.get("href"), url)
+            if target is None or target == page or _site(target) != site:
+                continue
+            item = _teaser_item(link, members, url)
+            title, teaser = _title_and_teaser(item, heading)
+            entry = found.get(target)
+            if entry is None:
+                found[target] = {"url": target, "title": title, "teaser": teaser, "section": section}
+                continue
+            # The same article linked twice (picture and headline): keep the fullest texts.
+            if len(title) > len(entry["title"]):
+                entry["title"] = title
+            if not entry["teaser"]:
+                entry["teaser"] = teaser
+    return list(found.values())
+
+
+def strip_related_blocks(tree: HtmlElement) -> int:
+    """Remove the "More <Section>" and sister-site blocks from ``tree`` in place.
+
+    A heading whose block holds no links is removed alone. Returns the number
+    of blocks removed (0 when there are none).
+    """
+    root = _root(tree)
+    removed = 0
+    for _heading, _section, members in list(_blocks(tree, brands=True)):
+        attached = [el for el in members if _root(el) is root and el is not root]
+        for element in attached:
+            element.drop_tree()
+        if attached:
+            removed += 1
+    if removed:
+        logger.debug("removed %d related/brand blocks", removed)
+    return removed
+
+
+def related_section(tree: HtmlElement) -> str | None:
+    """The section name of the first "More <Section>" block, or ``None``."""
+    for _heading, section, _members in _blocks(tree, brands=False):
+        return section
+    return None
+
+
+# --- Headings and blocks --------------------------------------------------------
+
+
+def _text(element: HtmlElement) -> str:
+    """The element's text, whitespace folded, a space between its descendants' texts."""
+    if not isinstance(element.tag, str):
+        return ""  # a comment or processing instruction
+    return _SPACE_RE.sub(" ", " ".join(element.itertext())).strip()
+
+
+def _classify(text: str) -> tuple[str, str] | None:
+    """("section", name) or ("brand", "") for a heading text, else None."""
+    if len(text) > _MAX_HEADING_CHARS:
+        return None
+    if _BRAND_RE.match(text):
+        return ("brand", "")
+    match = _SECTION_RE.match(text)
+    if match is None:
+        return None
+    section = match.group("section").strip(" .-")
+    words = section.split()
+    if not words or len(words) > _MAX_SECTION_WORDS or words[0].lower() in _NOT_SECTIONS:
+        return None
+    return ("section", section)
+
+
+def _headings(tree: HtmlElement) -> list[tuple[HtmlElement, str, str]]:
+    """(element, kind, section) of every block heading, innermost element, page order."""
+    found: dict[HtmlElement, tuple[str, str]] = {}
+    for node in _XPATH_STARTS(tree):
+        if _START_RE.match(node) and len(node.strip()) <= _MAX_HEADING_CHARS:
+            _match_heading(node.getparent(), found)
+    elements = list(found)
+    # A wrapper whose text is the heading's matches too: keep the innermost one.
+    inner = [el for el in elements if not any(o is not el and _contains(el, o) for o in elements)]
+    return [(el, *found[el]) for el in inner]
+
+
+def _match_heading(element: HtmlElement | None, found: dict) -> None:
+    """Record the innermost heading-tag element around a text node that reads as a heading."""
+    for _ in range(3):
+        if element is None or element.tag in _SKIP_TAGS or element.tag in _PAGE_TAGS:
+            return
+        if element.tag in _HEADING_TAGS:
+            text = _text(element)
+            if len(text) > _MAX_HEADING_CHARS:
+                return
+            kind = _classify(text)
+            if kind is not None:
+                found.setdefault(element, kind)
+                return
+        element = element.getparent()
+
+
+def _blocks(tree: HtmlElement, *, brands: bool) -> Iterator[tuple[HtmlElement, str, list]]:
+    """(heading, section, member elements) of each block, page order.
+
+    The heading returned is the element holding the heading text and whatever
+    sits beside it in its wrapper ("See all" links), which are not teasers.
+    """
+    headings = _headings(tree)
+    others = [h for h, _, _ in headings]
+    for heading, kind, section in headings:
+        if kind == "brand" and not brands:
+            continue
+        found = _block_members(heading, others)
+        if found is None:
+            if kind != "brand" or not brands:
+                continue
+            found = (heading, [heading])  # links filled in by a script: drop the heading text
+        yield found[0], section, found[1]
+
+
+def _block_members(heading: HtmlElement, headings: list) -> tuple[HtmlElement, list] | None:
+    """(heading wrapper, elements making up the block), or None when no links follow."""
+    node = heading
+    fallback = None
+    for _ in range(_MAX_CLIMB):
+        siblings = _link_siblings(node, headings)
+        hrefs = {a.get("href") for el in siblings for a in el.iter("a") if a.get("href")}
+        if hrefs:
+            members = [node, *siblings]
+            parent = node.getparent()
+            if parent is not None and parent.tag not in _PAGE_TAGS and _covers(parent, node, siblings):
+                members = [parent]
+            if len(hrefs) > 1:
+                return node, members
+            # A lone "See all" link next to the heading: look one level up first.
+            fallback = fallback or (node, members)
+        parent = node.getparent()
+        if parent is None or parent.tag in _PAGE_TAGS or not _starts_with(parent, node):
+            break
+        node = parent
+    return fallback
+
+
+def _link_siblings(node: HtmlElement, headings: list) -> list:
+    """Following siblings of ``node`` that hold links, up to the first that does not."""
+    run = []
+    for sibling in node.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling.tag in _SKIP_TAGS:
+            continue
+        if sibling.tag in _HEADLINE_TAGS and sibling.find(".//a") is None:
+            break
+        if any(sibling is h or _contains(sibling, h) for h in headings):
+            break
+        if sibling.find(".//a[@href]") is None and sibling.get("href") is None:
+            if _text(sibling):
+                break
+            continue  # an empty spacer or ad slot
+        run.append(sibling)
+    return run
+
+
+def _covers(parent: HtmlElement, node: HtmlElement, siblings: list) -> bool:
+    """True when ``parent`` holds nothing but ``node`` and ``siblings``."""
+    if not _starts_with(parent, node):
+        return False
+    last = siblings[-1] if siblings else node
+    if (last.tail or "").strip():
+        return False
+    return all(
+        not _text(el) and el.find(".//a") is None
+        for el in last.itersiblings()
+        if isinstance(el.tag, str)
+    )
+
+
+def _starts_with(parent: HtmlElement, node: HtmlElement) -> bool:
+    if (parent.text or "").strip():
+        return False
+    for child in node.itersiblings(preceding=True):
+        if isinstance(child.tag, str) and (_text(child) or child.find(".//a") is not None):
+            return False
+    return True
+
+
+def _contains(ancestor: HtmlElement, element: HtmlElement) -> bool:
+    return any(parent is ancestor for parent in element.iterancestors())
+
+
+def _root(element: HtmlElement) -> HtmlElement:
+    while (parent := element.getparent()) is not None:
+        element = parent
+    return element
+
+
+# --- Links and teaser items -----------------------------------------------------
+
+
+def _block_links(members: list, heading: HtmlElement) -> Iterator[HtmlElement]:
+    for member in members:
+        for link in member.iter("a"):
+            if link.get("href") and link is not heading and not _contains(heading, link):
+                yield link
+
+
+def _absolute(href: str | None, base: str) -> str | None:
+    href = (href or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    try:
+        target = urldefrag(urljoin(base, href))[0]
+    except ValueError:
+        return None
+    return target if target.startswith(("http://", "https://")) else None
+
+
+def _site(url: str) -> str:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def _teaser_item(link: HtmlElement, members: list, base: str) -> HtmlElement:
+    """The largest element around ``link`` that links to nothing else (its teaser card)."""
+    target = _absolute(link.get("href"), base)
+    item = link
+    for parent in link.iterancestors():
+        targets = {_absolute(a.get("href"), base) for a in parent.iter("a") if a.get("href")}
+        if targets - {target, None}:
+            break
+        item = parent
+        if any(parent is m for m in members):
+            break
+    return item
+
+
+def _title_and_teaser(item: HtmlElement, heading: HtmlElement) -> tuple[str, str]:
+    """The longest headline-like text and the longest teaser text of a teaser item."""
+    headlines = []
+    teasers = []
+    for element in item.iter():
+        if not isinstance(element.tag, str) or element is heading or _contains(heading, element):
+            continue
+        tag = element.tag
+        css = element.get("class") or ""
+        # A class only names a title or teaser on a leaf: a card's wrapper holds both,
+        # as does a link around the whole card. All links of the item go to ``link``'s target.
+        leaf = not any(isinstance(d.tag, str) and d.tag in _LEAF_BREAKERS
+                       for d in element.iterdescendants())
+        if tag in _HEADLINE_TAGS or (leaf and (tag == "a" or _TITLE_CLASS_RE.search(css))):
+            headlines.append(_text(element))
+        elif (tag == "p" or (leaf and _TEASER_CLASS_RE.search(css))) and not any(
+            a.tag in _HEADLINE_TAGS for a in element.iterancestors()
+        ):
+            teasers.append(_text(element))
+    headlines = [h for h in headlines if 0 < len(h) <= _MAX_HEADLINE_CHARS]
+    title = max(headlines, key=len, default="")
+    teasers = [t for t in teasers if t and t != title and t not in headlines]
+    return title, max(teasers, key=len, default="")
