@@ -20,7 +20,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
-from crawler.dedupe import MAX_DISTANCE, ArticleStore
+from crawler.dedupe import NEAR_THRESHOLD, ArticleStore
 from crawler.keys import Keys
 from crawler.normalize import count_words, normalize_article
 
@@ -136,8 +136,9 @@ class DedupeStorePipeline:
     Outcome ``stored`` counts ``articles/stored`` and returns the item; a
     duplicate counts ``dedupe/<outcome>`` and raises
     ``DropItem("<outcome>: <url>")``. With ``DEDUPE_ENABLED`` false every
-    article is stored. ``DEDUPE_SIMHASH_DISTANCE`` (0 to 3) is the largest
-    SimHash distance of a near-duplicate.
+    article is stored. ``DEDUPE_NEAR_THRESHOLD`` (in ``(0, 1]``) is the
+    smallest estimated Jaccard similarity of a near-duplicate; another value
+    raises :class:`ValueError` in :meth:`from_crawler`.
 
     A Redis error is logged and re-raised, never taken for a duplicate.
     """
@@ -147,13 +148,13 @@ class DedupeStorePipeline:
         redis_url: str,
         keys: Keys,
         *,
-        max_distance: int = MAX_DISTANCE,
+        threshold: float = NEAR_THRESHOLD,
         enabled: bool = True,
         stats: StatsCollector | None = None,
     ) -> None:
         self.redis_url = redis_url
         self.keys = keys
-        self.max_distance = max_distance
+        self.threshold = threshold
         self.enabled = enabled
         self.stats = stats
         self.client: redis.Redis | None = None
@@ -162,18 +163,18 @@ class DedupeStorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        max_distance = settings.getint("DEDUPE_SIMHASH_DISTANCE")
-        if not 0 <= max_distance <= MAX_DISTANCE:
-            raise NotConfigured(
-                f"DEDUPE_SIMHASH_DISTANCE must be between 0 and {MAX_DISTANCE}, got {max_distance}"
-            )
+        threshold = settings.getfloat("DEDUPE_NEAR_THRESHOLD")
+        if not 0 < threshold <= 1:  # also rejects NaN
+            # ValueError, not NotConfigured: Scrapy answers NotConfigured by
+            # leaving the pipeline out, and the crawl would run storing nothing.
+            raise ValueError(f"DEDUPE_NEAR_THRESHOLD must be in (0, 1], got {threshold}")
         redis_url = settings.get("REDIS_URL")
         if not redis_url:
             raise NotConfigured("REDIS_URL is not set")
         return cls(
             redis_url,
             Keys(_spider_name(crawler)),
-            max_distance=max_distance,
+            threshold=threshold,
             enabled=settings.getbool("DEDUPE_ENABLED"),
             stats=crawler.stats,
         )
@@ -181,7 +182,7 @@ class DedupeStorePipeline:
     def open_spider(self) -> None:
         self.client = redis.Redis.from_url(self.redis_url)
         self.store = ArticleStore(
-            self.client, self.keys, max_distance=self.max_distance, check_duplicates=self.enabled
+            self.client, self.keys, threshold=self.threshold, check_duplicates=self.enabled
         )
 
     def close_spider(self) -> None:

@@ -69,8 +69,9 @@ CRAWLER_ALLOW_PRIVATE_NETWORKS = os.environ.get(
 # --- Extraction, validation and deduplication ---------------------------------
 # Articles with fewer words in their body are dropped as invalid.
 EXTRACT_MIN_WORDS = 40
-# Near-duplicates: 64-bit SimHash within this Hamming distance (0 to 3).
-DEDUPE_SIMHASH_DISTANCE = 3
+# Near-duplicates: bodies whose word 3-shingle sets have at least this Jaccard
+# similarity, as estimated by MinHash (0 < value <= 1; crawler/dedupe.py).
+DEDUPE_NEAR_THRESHOLD = 0.8
 DEDUPE_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {

@@ -46,7 +46,7 @@ def make_crawler(redis_url: str, **overrides):
     """A crawler with this project's defaults for the pipelines' settings."""
     settings = {
         name: getattr(project_settings, name)
-        for name in ("EXTRACT_MIN_WORDS", "DEDUPE_SIMHASH_DISTANCE", "DEDUPE_ENABLED")
+        for name in ("EXTRACT_MIN_WORDS", "DEDUPE_NEAR_THRESHOLD", "DEDUPE_ENABLED")
     }
     settings["REDIS_URL"] = redis_url
     settings.update(overrides)
@@ -244,11 +244,18 @@ def test_dedupe_disabled_stores_everything(redis_url, r):
     assert pipelines.stats("articles/") == {"articles/stored": 2}
 
 
-def test_dedupe_distance_setting(redis_url):
-    pipeline = DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_SIMHASH_DISTANCE=1))
-    assert pipeline.max_distance == 1
-    with pytest.raises(NotConfigured, match="DEDUPE_SIMHASH_DISTANCE"):
-        DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_SIMHASH_DISTANCE=4))
+def test_dedupe_threshold_setting(redis_url):
+    pipeline = DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_NEAR_THRESHOLD="0.9"))
+    assert pipeline.threshold == 0.9
+    pipeline.open_spider()
+    try:
+        assert pipeline.store.threshold == 0.9
+    finally:
+        pipeline.close_spider()
+    assert DedupeStorePipeline.from_crawler(make_crawler(redis_url)).threshold == 0.8
+    for wrong in (0, -0.1, 1.5, "nan"):
+        with pytest.raises(ValueError, match=r"DEDUPE_NEAR_THRESHOLD must be in \(0, 1\], got "):
+            DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_NEAR_THRESHOLD=wrong))
 
 
 def test_redis_errors_propagate_and_lose_nothing(chain, r, caplog):
