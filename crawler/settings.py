@@ -76,6 +76,9 @@ DEDUPE_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.netguard.PrivateNetworkGuard": 50,
+    # Scrapy's own lets some requests past robots.txt; see crawler/robots.py.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtMiddleware": 100,
 }
 SPIDER_MIDDLEWARES = {}
 ITEM_PIPELINES = {

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 _HOSTS_REFRESH_SECONDS = 5.0
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 class NewsSpider(scrapy.Spider):
@@ -54,10 +55,14 @@ class NewsSpider(scrapy.Spider):
         yield  # an async generator that yields nothing: seeds come from Redis
 
     def parse(self, response: scrapy.http.Response) -> Iterator[Any]:
-        if not isinstance(response, TextResponse) or not response.body:
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        declared = content_type.split(";", 1)[0].strip().lower()
+        # Scrapy sniffs the body when the declared type is unknown (a PDF can
+        # pass for text): trust the declaration when there is one.
+        if (not isinstance(response, TextResponse) or not response.body
+                or (declared and declared not in _HTML_TYPES)):
             self.crawler.stats.inc_value("pages/non_html")
             return
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         article = extract_article(response.body, response.url, content_type=content_type)
         related: list[str] = []
         if article is None:

@@ -54,8 +54,11 @@ def site():
 
 def test_two_workers_store_every_article_once(redis_url, site):
     base = site.base_url
-    seeded = cli(redis_url, "seed", base + "/")
-    assert (seeded.returncode, json.loads(seeded.stdout)["accepted"]) == (0, 1)
+    bad = bad_pages(base)
+    # Links to .pdf files are not followed; seeding one shows what a non-HTML response does.
+    pdf = next(url for url, what in bad.items() if what == "not-html")
+    seeded = cli(redis_url, "seed", base + "/", pdf)
+    assert (seeded.returncode, json.loads(seeded.stdout)["accepted"]) == (0, 2)
     workers = [start_worker(redis_url, "--until-idle", "3", "--metrics-port", "0") for _ in range(2)]
     results = [wait(proc) for proc in workers]
     for code, out in results:
@@ -90,6 +93,9 @@ def test_two_workers_store_every_article_once(redis_url, site):
     assert (status["queued"], status["in_flight"], status["dead_letters"]) == (0, 0, 0)
     assert status["articles_stored"] == len(expected)
     assert status["errors"]["offsite_dropped"] > 0
+    assert status["errors"]["non_html"] == 2  # the PDF and the empty page
+    assert status["errors"]["http_errors"] == 3  # 404, and the 500 page twice
+    assert status["invalid_dropped"] == 0
 
     paths = [path for _, path in site.hits]
     assert not [p for p in paths if p.startswith(("/calendar", "/private"))], paths
@@ -97,7 +103,6 @@ def test_two_workers_store_every_article_once(redis_url, site):
     # URL variants with tracking parameters and fragments were fetched once.
     article_paths = [p for p in paths if p.endswith(".html")]
     twice = sorted({p for p in article_paths if article_paths.count(p) > 1})
-    bad = bad_pages(base)
     # Only the 500 page is fetched again: RetryMiddleware retries it (RETRY_TIMES=1).
     assert twice == sorted(url[len(base):] for url, what in bad.items() if what == "500")
     fetched = {base + p for p in paths}
