@@ -45,7 +45,7 @@ def test_seed_reports_accepted_duplicates_and_rejected_lines(redis_url, r, tmp_p
         "line 9: url contains whitespace or control characters: https://news.example.com/a b",
         "line 10: url has no host: http:///no-host",
     ]
-    queued = [json.loads(item) for item in r.zrange("crawler:{news}:queue", 0, -1)]
+    queued = [json.loads(item) for item in r.zrange("crawler:{news}:queue:news.example.com", 0, -1)]
     assert [(q["url"], q["priority"], q["meta"]) for q in queued] == [
         ("https://news.example.com/biz/", 5, {"source": "list"}),
         ("https://news.example.com/", 0, {}),
@@ -64,7 +64,7 @@ def test_strict_queues_nothing_when_a_line_is_bad(redis_url, r):
     assert result.returncode == 1
     assert json.loads(result.stdout) == {"accepted": 0, "duplicates": 0, "rejected": 1}
     assert result.stderr.strip() == "line 2: url contains whitespace or control characters: not a url"
-    assert r.zcard("crawler:{news}:queue") == 0
+    assert r.get("crawler:{news}:queued") is None
 
 
 def test_overlong_url_is_rejected(redis_url):
@@ -80,7 +80,8 @@ def test_seed_takes_100k_urls_pipelined(redis_url, r, tmp_path):
     result = run("seed", "-f", str(seeds), redis_url=redis_url)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"accepted": 100_000, "duplicates": 0, "rejected": 0}
-    assert r.zcard("crawler:{news}:queue") == 100_000
+    assert r.get("crawler:{news}:queued") == "100000"
+    assert sum(r.zcard(f"crawler:{{news}}:queue:h{i}.example.com") for i in range(50)) == 100_000
     status = json.loads(run("status", "--json", redis_url=redis_url).stdout)
     assert status["queued"] == 100_000 and status["seen"] == 100_000
     assert len(status["top_hosts"]) == 10 and status["top_hosts"][0]["queued"] == 2000

@@ -9,7 +9,9 @@ import time
 import pytest
 from scrapy import Request, Spider
 
-from crawler.frontier.codec import CorruptRequest, UnserializableRequest, decode_request, encode_request
+from crawler.frontier.codec import (
+    CorruptRequest, UnserializableRequest, decode_request, encode_request, request_host,
+)
 from crawler.frontier.connection import connect
 from crawler.frontier.core import Frontier, QueueEntry
 from crawler.frontier.queue import LeasedQueue
@@ -29,12 +31,16 @@ class _Spider(Spider):
 
 def _entry(url: str, priority: int = 0) -> QueueEntry:
     request = Request(url, priority=priority)
-    return QueueEntry(encode_request(request), fingerprint(request), priority, "example.com")
+    return QueueEntry(encode_request(request), fingerprint(request), priority, request_host(url))
 
 
 @pytest.fixture
 def frontier(redis_url):
     return Frontier(connect(redis_url), Keys("news"))
+
+
+def _queued(r, frontier) -> int:
+    return int(r.get(frontier.keys.queued) or 0)
 
 
 def test_codec_round_trip_keeps_everything():
@@ -79,23 +85,67 @@ def test_push_lease_ack(frontier, r):
     assert frontier.push_many([_entry("https://example.com/low"), _entry("https://example.com/high", 5)]) == [True, True]
     assert frontier.push(_entry("https://example.com/low")) is False
     assert r.zscore(frontier.keys.host_backlog, "example.com") == 2
-    first = frontier.lease("w1", 30)
-    assert json.loads(first[0])["url"] == "https://example.com/high"
-    assert r.zcard(frontier.keys.inflight) == 1 and r.zcard(frontier.keys.queue) == 1
-    assert r.hget(frontier.keys.lease_owner, first[0]) == "w1"
-    assert frontier.ack(first) == 1
+    lease = frontier.lease("w1", 30)
+    assert lease.wait == 0 and json.loads(lease.payloads[0])["url"] == "https://example.com/high"
+    assert r.zcard(frontier.keys.inflight) == 1 and _queued(r, frontier) == 1
+    assert r.hget(frontier.keys.lease_owner, lease.payloads[0]) == "w1"
+    assert frontier.ack(lease.payloads) == 1
     counts = frontier.counts()
     assert (counts.queued, counts.in_flight, counts.seen) == (1, 0, 2)
     assert counts.top_hosts == [("example.com", 1)]
 
 
+def test_one_lease_per_ready_host_and_the_host_delay_is_shared(redis_url, r):
+    frontier = Frontier(connect(redis_url), Keys("news"), host_delay=0.3)
+    frontier.push_many([_entry(f"https://{host}.example.com/{n}") for host in "abc" for n in range(3)])
+    first = frontier.lease("w1", 30, count=10)
+    assert sorted(request_host(json.loads(p)["url"]) for p in first.payloads) == [
+        "a.example.com", "b.example.com", "c.example.com"]
+    # Every host is cooling down now, for every worker.
+    other = Frontier(connect(redis_url), Keys("news"), host_delay=0.3).lease("w2", 30, count=10)
+    assert other.payloads == [] and 0 < other.wait <= 0.3
+    time.sleep(other.wait + 0.01)
+    assert len(frontier.lease("w2", 30, count=10).payloads) == 3
+    assert frontier.counts().queued == 3
+
+
+def test_retry_after_pauses_a_host_for_every_worker(redis_url):
+    frontier = Frontier(connect(redis_url), Keys("news"))
+    frontier.push_many([_entry("https://slow.example.com/1"), _entry("https://slow.example.com/2"),
+                        _entry("https://fast.example.com/1")])
+    frontier.cool("slow.example.com", pause=60)
+    lease = frontier.lease("w", 30, count=10)
+    assert [json.loads(p)["url"] for p in lease.payloads] == ["https://fast.example.com/1"]
+    assert frontier.lease("w", 30).wait > 59
+    frontier.cool("slow.example.com", delay=5)  # a Crawl-delay applies from the next lease on
+    assert frontier.client.hget(frontier.keys.host_delay, "slow.example.com") == "5"
+
+
+def test_bloom_filter_sizes_and_dedupes(redis_url, r):
+    from crawler.frontier.seen import SeenFilter
+
+    bloom = SeenFilter.bloom(1_000_000, 0.001)
+    assert bloom.bits / 8 / 1_000_000 < 2  # bytes per URL
+    assert bloom.hashes == 10
+    frontier = Frontier(connect(redis_url), Keys("news"), seen=bloom)
+    bloom.check(frontier.client, frontier.keys)
+    entries = [_entry(f"https://example.com/{n}") for n in range(2000)]
+    assert frontier.push_many(entries) == [True] * 2000
+    assert frontier.push_many(entries[:10]) == [False] * 10
+    assert frontier.counts().seen == 2000 and not r.exists(frontier.keys.seen)
+    with pytest.raises(ValueError, match="seen filter"):
+        SeenFilter().check(frontier.client, frontier.keys)
+    with pytest.raises(ValueError, match="one Redis string holds"):
+        SeenFilter.bloom(10**12, 0.001)
+
+
 def test_expired_leases_return_then_become_dead_letters(frontier, r):
     frontier.push(_entry("https://example.com/x"))
     for attempt in range(1, 3):
-        assert len(frontier.lease("dead-worker", -1)) == 1  # deadline already passed
+        assert len(frontier.lease("dead-worker", -1).payloads) == 1  # deadline already passed
         assert frontier.reap(max_attempts=3) == [1, 0]
-        assert r.zcard(frontier.keys.queue) == 1
-    assert len(frontier.lease("dead-worker", -1)) == 1
+        assert _queued(r, frontier) == 1
+    assert len(frontier.lease("dead-worker", -1).payloads) == 1
     assert frontier.reap(max_attempts=3) == [0, 1]
     counts = frontier.counts()
     assert (counts.queued, counts.in_flight, counts.dead_letters) == (0, 0, 1)
@@ -106,47 +156,49 @@ def test_expired_leases_return_then_become_dead_letters(frontier, r):
 
 def test_failed_requests_are_retried_then_set_aside(frontier, r):
     frontier.push(_entry("https://example.com/x"))
-    payload = frontier.lease("w1", 30)[0]
+    payload = frontier.lease("w1", 30).payloads[0]
     assert frontier.retry("w2", [payload], max_attempts=2) == [0, 0]  # not w2's lease
     assert frontier.retry("w1", [payload], max_attempts=2) == [1, 0]
-    assert (r.zcard(frontier.keys.queue), r.zcard(frontier.keys.inflight)) == (1, 0)
-    payload = frontier.lease("w1", 30)[0]
+    assert (_queued(r, frontier), r.zcard(frontier.keys.inflight)) == (1, 0)
+    payload = frontier.lease("w1", 30).payloads[0]
     assert frontier.retry("w1", [payload], max_attempts=2) == [0, 1]
     assert json.loads(r.lindex(frontier.keys.deadletter, 0))["reason"] == "processing failed 2 times"
 
 
 def test_renew_keeps_live_leases_and_release_returns_them(frontier, r):
     frontier.push(_entry("https://example.com/x"))
-    payload = frontier.lease("w1", 1)[0]
+    payload = frontier.lease("w1", 1).payloads[0]
     assert frontier.renew("w1", [payload], 60) == 1
     assert frontier.renew("w2", [payload], 60) == 0  # not its lease
     assert r.zscore(frontier.keys.inflight, payload) > time.time() + 50
     assert frontier.reap(max_attempts=3) == [0, 0]
     assert frontier.release("w1", [payload]) == 1
-    assert (r.zcard(frontier.keys.queue), r.zcard(frontier.keys.inflight)) == (1, 0)
+    assert (_queued(r, frontier), r.zcard(frontier.keys.inflight)) == (1, 0)
 
 
 def test_budget_limits_leases(frontier, r):
-    frontier.push_many([_entry(f"https://example.com/{i}") for i in range(5)])
+    frontier.push_many([_entry(f"https://h{i}.example.com/") for i in range(5)])
     r.set(frontier.keys.budget, 2)
-    assert len(frontier.lease("w", 30, count=5)) == 2
-    assert frontier.lease("w", 30) == []
+    assert len(frontier.lease("w", 30, count=5).payloads) == 2
+    assert frontier.lease("w", 30).payloads == []
     assert frontier.counts().budget_spent
 
 
 def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
     spider = _Spider()
-    queue = LeasedQueue(frontier.client, spider, frontier.keys.queue, frontier=frontier,
+    queue = LeasedQueue(frontier.client, spider, frontier.keys.queue_prefix, frontier=frontier,
                         worker_id="w", lease_seconds=30)
-    r.zadd(frontier.keys.queue, {"garbage{": -10})
-    frontier.client.zadd(frontier.keys.queue, {pickle.dumps({"url": "x"}).decode("latin-1"): -9})
+    # Written by hand into the queue of one host, as an attacker or a bug might.
+    for junk in ("garbage{", pickle.dumps({"url": "x"}).decode("latin-1")):
+        frontier.push(QueueEntry(junk, "", 10, "example.com"))
     assert queue.push(Request("https://example.com/good"), fingerprint_url("https://example.com/good"))
-    request = queue.pop()
-    assert request.url == "https://example.com/good"
-    assert queue.pop() is None
+    requests = []
+    while (request := queue.pop()) is not None:
+        requests.append(request)
+    assert [request.url for request in requests] == ["https://example.com/good"]
     assert r.llen(frontier.keys.deadletter) == 2
     assert frontier.counts().in_flight == 1
-    queue.ack([request])
+    queue.ack(requests)
     assert frontier.counts().in_flight == 0
 
 

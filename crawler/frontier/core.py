@@ -1,27 +1,36 @@
 """The shared frontier in Redis, without Scrapy: what workers and the CLI share.
 
-:class:`Frontier` owns the atomic operations on a crawl's queue: push (with the
-seen check), lease, renew, acknowledge, release and reap. The Scrapy scheduler
+:class:`Frontier` owns the atomic operations on a crawl's queues: push (with
+the seen check), lease, renew, acknowledge, release, retry, reap and the
+per-host politeness budget. The Scrapy scheduler
 (:mod:`crawler.frontier.scheduler`) and the ``crawler`` commands both go
 through it, so there is one implementation of each rule.
+
+Requests wait in one queue per host. A host is *ready* once its delay since
+its last lease (``FRONTIER_HOST_DELAY``, a robots.txt Crawl-delay, or a
+Retry-After) has passed, whichever worker took that lease; a lease takes at
+most one request per ready host, so one huge site cannot starve the others and
+no worker fills its slots with requests for a host that is cooling down.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from crawler.frontier import scripts
+from crawler.frontier.connection import redis_from_settings
+from crawler.frontier.seen import SeenFilter
+from crawler.keys import Keys
 
 if TYPE_CHECKING:
     import redis
+    from scrapy.settings import BaseSettings
+    from typing_extensions import Self
 
-    from crawler.keys import Keys
-
-__all__ = ["Frontier", "FrontierCounts", "QueueEntry"]
+__all__ = ["Frontier", "FrontierCounts", "Lease", "QueueEntry"]
 
 # Requests per PUSH script call: large enough to amortise the call, small
 # enough not to stall the server for long.
@@ -30,12 +39,24 @@ _BATCH = 500
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """One request ready to be queued: its JSON, fingerprint, priority and host."""
+    """One request ready to be queued: its JSON, fingerprint (hex, "" for none), priority and host."""
 
     payload: str
     fingerprint: str
     priority: int
     host: str
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What one LEASE call gave: the request payloads, and how long until more are ready.
+
+    ``wait`` is 0 when something was leased, the seconds until the next host is
+    ready otherwise, or None when nothing is queued (or the budget is spent).
+    """
+
+    payloads: list[str]
+    wait: float | None
 
 
 @dataclass(frozen=True)
@@ -62,18 +83,41 @@ class Frontier:
     """Atomic operations on one crawl's frontier.
 
     ``client`` must be a redis-py client created with ``decode_responses=True``.
+    ``host_delay`` is the default minimum delay between two leases of one host
+    and ``seen`` the crawl's seen filter; every worker of a crawl must agree on
+    both (:meth:`SeenFilter.check` enforces the latter).
     """
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, *, host_delay: float = 0.0,
+                 seen: SeenFilter | None = None) -> None:
         self.client = client
         self.keys = keys
-        self._push = client.register_script(scripts.PUSH)
-        self._lease = client.register_script(scripts.LEASE)
-        self._ack = client.register_script(scripts.ACK)
-        self._renew = client.register_script(scripts.RENEW)
-        self._release = client.register_script(scripts.RELEASE)
-        self._reap = client.register_script(scripts.REAP)
-        self._retry = client.register_script(scripts.RETRY)
+        self.host_delay = host_delay
+        self.seen = seen or SeenFilter()
+        self._keys = [getattr(keys, name) for name in scripts.KEY_ORDER]
+        self._argv = [keys.queue_prefix, host_delay]
+        self._scripts = {name: client.register_script(getattr(scripts, name))
+                         for name in ("PUSH", "LEASE", "ACK", "RENEW", "RELEASE", "REAP", "RETRY", "COOL")}
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings, spider: str, *, check: bool = False) -> Self:
+        """The frontier of crawl ``spider`` as the settings describe it.
+
+        Raises ValueError for inconsistent settings (a seen filter other than
+        the crawl's, a negative delay) and RedisUnavailable with ``check``
+        when Redis does not answer.
+        """
+        host_delay = settings.getfloat("FRONTIER_HOST_DELAY")
+        if host_delay < 0:
+            raise ValueError("FRONTIER_HOST_DELAY must be 0 or more seconds")
+        client = redis_from_settings(settings, check=check)
+        keys = Keys(spider)
+        seen = SeenFilter.from_settings(settings)
+        seen.check(client, keys)
+        return cls(client, keys, host_delay=host_delay, seen=seen)
+
+    def _run(self, name: str, *args, pipe: redis.client.Pipeline | None = None):
+        return self._scripts[name](keys=self._keys, args=[*self._argv, *args], client=pipe or self.client)
 
     def push(self, entry: QueueEntry, *, check_seen: bool = True) -> bool:
         """Queue one request; False when its fingerprint was already seen."""
@@ -84,77 +128,55 @@ class Frontier:
 
         False means the fingerprint had been seen already and the request was
         not queued. With ``check_seen=False`` fingerprints are still recorded
-        as seen, but every request is queued (a re-crawl).
+        as seen, but every request is queued (a re-crawl). An entry whose
+        payload is "" only marks its fingerprint as seen.
         """
-        k = self.keys
         flag = "1" if check_seen else "0"
+        token = self.seen.token
         with self.client.pipeline(transaction=False) as pipe:
             for start in range(0, len(entries), _BATCH):
-                args: list[str | int] = [flag]
+                args: list[str | int] = [flag, self.seen.mode]
                 for entry in entries[start:start + _BATCH]:
-                    args += (entry.fingerprint, entry.payload, -entry.priority, entry.host)
-                self._push(keys=[k.seen, k.queue, k.host_backlog], args=args, client=pipe)
+                    args += (token(entry.fingerprint), entry.payload, -entry.priority, entry.host)
+                self._run("PUSH", *args, pipe=pipe)
             replies = pipe.execute()
         return [bool(flag) for reply in replies for flag in reply]
 
-    def lease(self, worker_id: str, lease_seconds: float, count: int = 1) -> list[str]:
-        """Take up to ``count`` requests, highest priority first, leased to ``worker_id``."""
-        k = self.keys
-        deadline = time.time() + lease_seconds
-        return self._lease(
-            keys=[k.queue, k.inflight, k.lease_owner, k.host_backlog, k.budget, k.leased_total],
-            args=[deadline, worker_id, count],
-        )
+    def lease(self, worker_id: str, lease_seconds: float, count: int = 1) -> Lease:
+        """Lease up to ``count`` requests of different ready hosts to ``worker_id``."""
+        wait, *payloads = self._run("LEASE", lease_seconds, worker_id, count)
+        wait = float(wait)
+        return Lease(payloads, None if wait < 0 else wait)
 
     def ack(self, payloads: Iterable[str], pipe: redis.client.Pipeline | None = None) -> int | None:
         """Forget finished requests (queued on ``pipe`` when one is given)."""
         payloads = list(payloads)
-        if not payloads:
-            return 0
-        k = self.keys
-        return self._ack(keys=[k.inflight, k.lease_owner, k.attempts], args=payloads,
-                         client=pipe or self.client)
+        return self._run("ACK", *payloads, pipe=pipe) if payloads else 0
 
     def renew(self, worker_id: str, payloads: Iterable[str], lease_seconds: float,
               pipe: redis.client.Pipeline | None = None) -> int | None:
         """Push the deadlines of this worker's leases ``lease_seconds`` ahead."""
         payloads = list(payloads)
-        if not payloads:
-            return 0
-        k = self.keys
-        return self._renew(keys=[k.inflight, k.lease_owner],
-                           args=[time.time() + lease_seconds, worker_id, *payloads],
-                           client=pipe or self.client)
+        return self._run("RENEW", lease_seconds, worker_id, *payloads, pipe=pipe) if payloads else 0
 
     def release(self, worker_id: str, payloads: Iterable[str]) -> int:
         """Give unfinished leases back to the queue at once."""
         payloads = list(payloads)
-        if not payloads:
-            return 0
-        k = self.keys
-        return self._release(keys=[k.inflight, k.lease_owner, k.queue, k.host_backlog],
-                             args=[worker_id, *payloads])
+        return self._run("RELEASE", worker_id, *payloads) if payloads else 0
 
     def reap(self, max_attempts: int, batch: int = 500,
              pipe: redis.client.Pipeline | None = None) -> list[int] | None:
         """Take back expired leases; returns ``[requeued, dead_lettered]``."""
-        k = self.keys
-        return self._reap(
-            keys=[k.inflight, k.lease_owner, k.attempts, k.queue, k.host_backlog, k.deadletter, k.stats],
-            args=[time.time(), max_attempts, batch],
-            client=pipe or self.client,
-        )
+        return self._run("REAP", max_attempts, batch, pipe=pipe)
 
     def retry(self, worker_id: str, payloads: Iterable[str], max_attempts: int) -> list[int]:
         """Queue failed requests again (or set them aside after ``max_attempts``): ``[requeued, dead]``."""
         payloads = list(payloads)
-        if not payloads:
-            return [0, 0]
-        k = self.keys
-        return self._retry(
-            keys=[k.inflight, k.lease_owner, k.attempts, k.queue, k.host_backlog, k.deadletter, k.stats],
-            args=[worker_id, max_attempts, *payloads],
-        )
+        return self._run("RETRY", worker_id, max_attempts, *payloads) if payloads else [0, 0]
+
+    def cool(self, host: str, *, pause: float | None = None, delay: float | None = None) -> None:
+        """Keep every worker off ``host`` for ``pause`` seconds, and/or set its delay."""
+        self._run("COOL", host, "" if pause is None else pause, "" if delay is None else delay)
 
     def set_aside(self, payload: str, reason: str) -> None:
         """Move one leased request to the dead letters (it cannot be processed)."""
@@ -177,7 +199,10 @@ class Frontier:
         return set(self.client.smembers(self.keys.hosts))
 
     def heartbeat(self, worker_id: str, pipe: redis.client.Pipeline | None = None) -> None:
-        (pipe or self.client).zadd(self.keys.workers, {worker_id: time.time()})
+        """Say that ``worker_id`` is alive (Redis time, like the leases)."""
+        (pipe or self.client).eval(
+            "local t = redis.call('TIME') return redis.call('ZADD', KEYS[1], t[1] + t[2] / 1000000, ARGV[1])",
+            1, self.keys.workers, worker_id)
 
     def retire(self, worker_id: str) -> None:
         self.client.zrem(self.keys.workers, worker_id)
@@ -186,22 +211,25 @@ class Frontier:
         """Read the state of the crawl in one round trip."""
         k = self.keys
         with self.client.pipeline(transaction=False) as pipe:
-            pipe.zcard(k.queue)
+            pipe.get(k.queued)
             pipe.zcard(k.inflight)
-            pipe.scard(k.seen)
+            pipe.get(k.seen_count)
             pipe.xlen(k.articles)
             pipe.llen(k.deadletter)
-            pipe.zcount(k.workers, time.time() - worker_timeout, "+inf")
+            pipe.time()
+            pipe.zrange(k.workers, 0, -1, withscores=True)
             pipe.hgetall(k.stats)
             pipe.zrevrange(k.host_backlog, 0, top - 1, withscores=True)
             pipe.get(k.budget)
             pipe.get(k.leased_total)
-            (queued, in_flight, seen, articles, dead, alive, stats, hosts,
+            (queued, in_flight, seen, articles, dead, (secs, micros), workers, stats, hosts,
              budget, leased) = pipe.execute()
+        now = secs + micros / 1e6
         spent = budget is not None and int(leased or 0) >= int(budget)
         return FrontierCounts(
-            queued=queued, in_flight=in_flight, seen=seen, articles=articles,
-            dead_letters=dead, workers_alive=alive,
+            queued=int(queued or 0), in_flight=in_flight, seen=int(seen or 0), articles=articles,
+            dead_letters=dead,
+            workers_alive=sum(1 for _, beat in workers if beat >= now - worker_timeout),
             stats={name: int(value) for name, value in stats.items()},
             top_hosts=[(host, int(n)) for host, n in hosts if n > 0],
             budget_spent=spent,

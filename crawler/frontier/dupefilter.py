@@ -1,4 +1,4 @@
-"""The shared "seen" set, as a scrapy-redis dupefilter."""
+"""The shared "seen" filter, as a scrapy-redis dupefilter."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from crawler.frontier.connection import redis_from_settings
-from crawler.keys import Keys
+from crawler.frontier.core import Frontier, QueueEntry
 from crawler.urls import fingerprint
 
 if TYPE_CHECKING:
@@ -20,34 +19,46 @@ __all__ = ["DupeFilter"]
 
 
 class DupeFilter(RFPDupeFilter):
-    """scrapy-redis' dupefilter with this service's fingerprints and keys.
+    """scrapy-redis' dupefilter with this service's fingerprints and seen filter.
 
     Differences from the stock one, on purpose: fingerprints come from
-    canonical URLs (:mod:`crawler.urls`), the key is the crawl's shared
-    ``seen`` set (``crawler:{<spider>}:seen``) instead of one per timestamp, and
-    closing a worker never deletes it: other workers are still using it.
+    canonical URLs (:mod:`crawler.urls`); "seen" is the crawl's shared filter
+    (an exact set or a Bloom filter, ``FRONTIER_SEEN``) under the crawl's keys
+    instead of one set per timestamp; and closing a worker never deletes it:
+    other workers are still using it.
     """
+
+    def __init__(self, frontier: Frontier, debug: bool = False) -> None:
+        super().__init__(frontier.client, key=frontier.keys.seen, debug=debug)
+        self.frontier = frontier
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         # Works with Scrapy's own scheduler too: the spider class is known here.
-        return cls._for_spider_name(crawler.settings, crawler.spidercls.name)
+        return cls._for(crawler.settings, crawler.spidercls.name)
 
     @classmethod
     def from_spider(cls, spider: Spider) -> Self:
-        return cls._for_spider_name(spider.settings, spider.name)
+        return cls._for(spider.settings, spider.name)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:  # pragma: no cover - legacy entry point
         raise TypeError("crawler.frontier.DupeFilter needs a spider name: use from_crawler()")
 
     @classmethod
-    def _for_spider_name(cls, settings: BaseSettings, name: str) -> Self:
-        return cls(redis_from_settings(settings), key=Keys(name).seen,
-                   debug=settings.getbool("DUPEFILTER_DEBUG"))
+    def _for(cls, settings: BaseSettings, name: str) -> Self:
+        return cls(Frontier.from_settings(settings, name), debug=settings.getbool("DUPEFILTER_DEBUG"))
+
+    def request_seen(self, request: Request) -> bool:
+        entry = QueueEntry("", self.request_fingerprint(request), 0, "")
+        return not self.frontier.push(entry)
 
     def request_fingerprint(self, request: Request) -> str:
         return fingerprint(request)
 
+    def clear(self) -> None:
+        """Never used: a worker must not forget what all workers have seen."""
+        raise NotImplementedError("the shared seen filter is not cleared by a worker")
+
     def close(self, reason: str = "") -> None:
-        """Keep the shared set: closing one worker must not forget what all have seen."""
+        """Keep the shared filter: closing one worker must not forget what all have seen."""

@@ -42,7 +42,7 @@ class _NoSerializer:
 
 
 class LeasedQueue(Base):
-    """Priority queue whose pops are leases held by ``worker_id``.
+    """Per-host priority queues whose pops are leases held by ``worker_id``.
 
     ``held`` maps each request handed out by :meth:`pop` to its JSON payload,
     until :meth:`ack` or :meth:`release_all` lets go of it.
@@ -56,6 +56,8 @@ class LeasedQueue(Base):
         self.lease_seconds = lease_seconds
         self.stats = stats
         self.held: dict[Request, str] = {}
+        # Seconds until a host is ready, from the last empty pop (None: nothing queued).
+        self.wait: float | None = None
 
     def _encode_request(self, request: Request) -> str:
         return encode_request(request, self.spider)
@@ -64,7 +66,7 @@ class LeasedQueue(Base):
         return decode_request(encoded_request, self.spider)
 
     def __len__(self) -> int:
-        return self.server.zcard(self.key)
+        return int(self.server.get(self.frontier.keys.queued) or 0)
 
     def entry(self, request: Request, fingerprint: str) -> QueueEntry:
         """The queue entry for ``request`` (raises UnserializableRequest)."""
@@ -82,10 +84,11 @@ class LeasedQueue(Base):
         counted (``frontier/corrupt``), and never executed.
         """
         for _ in range(_MAX_SKIPS):
-            leased = self.frontier.lease(self.worker_id, self.lease_seconds)
-            if not leased:
+            lease = self.frontier.lease(self.worker_id, self.lease_seconds)
+            self.wait = lease.wait
+            if not lease.payloads:
                 return None
-            payload = leased[0]
+            payload = lease.payloads[0]
             try:
                 request = self._decode_request(payload)
             except CorruptRequest as exc:
@@ -115,5 +118,5 @@ class LeasedQueue(Base):
         return self.frontier.release(self.worker_id, payloads)
 
     def clear(self) -> None:
-        """Delete the queue (only on an explicit flush, never on close)."""
-        self.server.delete(self.key)
+        """Never used: a worker must not delete the queue that all workers share."""
+        raise NotImplementedError("the shared frontier is not flushed by a worker")

@@ -18,7 +18,6 @@ from crawler.frontier.connection import redis_from_settings
 from crawler.frontier.core import Frontier
 from crawler.frontier.dupefilter import DupeFilter
 from crawler.frontier.queue import LeasedQueue
-from crawler.keys import Keys
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -86,11 +85,12 @@ class Scheduler(RedisScheduler):
         self.stats = crawler.stats
         self.config = config
         self.worker_id = worker_id
-        self.keys: Keys | None = None
+        self.keys = None
         self.frontier: Frontier | None = None
         self._maintenance: task.LoopingCall | None = None
         # Held requests an item of which failed in the pipelines (not stored).
         self._failed: set[Request] = set()
+        self._wakeup = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -107,13 +107,13 @@ class Scheduler(RedisScheduler):
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
-        self.keys = Keys(spider.name)
-        self.frontier = Frontier(self.server, self.keys)
+        self.frontier = Frontier.from_settings(self.crawler.settings, spider.name)
+        self.keys = self.frontier.keys
         self.queue = LeasedQueue(
-            self.server, spider, self.keys.queue, frontier=self.frontier,
+            self.server, spider, self.keys.queue_prefix, frontier=self.frontier,
             worker_id=self.worker_id, lease_seconds=self.config.lease_seconds, stats=self.stats,
         )
-        self.df = DupeFilter.from_spider(spider)
+        self.df = DupeFilter(self.frontier, debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         self.frontier.heartbeat(self.worker_id)
         self._maintenance = task.LoopingCall(self.maintain)
         self._maintenance.start(self.config.heartbeat_seconds, now=False)
@@ -123,6 +123,8 @@ class Scheduler(RedisScheduler):
     def close(self, reason: str) -> None:
         if self._maintenance is not None and self._maintenance.running:
             self._maintenance.stop()
+        if self._wakeup is not None and self._wakeup.active():
+            self._wakeup.cancel()
         self._ack_finished()
         released = self.queue.release_all()
         if released:
@@ -131,6 +133,7 @@ class Scheduler(RedisScheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        # One script call checks the seen filter and queues: no request_seen() round trip.
         try:
             queued = self.queue.push(request, fingerprint)
         except UnserializableRequest as exc:
@@ -149,7 +152,23 @@ class Scheduler(RedisScheduler):
         request = self.queue.pop()
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
+        elif self.queue.wait:
+            self._wake_in(self.queue.wait)
         return request
+
+    def _wake_in(self, seconds: float) -> None:
+        """Ask the engine for requests again when the next host is ready.
+
+        Without this an engine that found nothing ready would only ask again
+        at its next 5 s heartbeat, however short the host delay.
+        """
+        if self._wakeup is not None and self._wakeup.active():
+            return
+        from twisted.internet import reactor  # the one Scrapy installed; never at import time
+
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None:
+            self._wakeup = reactor.callLater(seconds + 0.005, slot.nextcall.schedule)
 
     def has_pending_requests(self) -> bool:
         return len(self.queue) > 0
