@@ -57,6 +57,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--max-pages", type=int, default=None)
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a setting of the workers")
 
     p = sub.add_parser("extract", help="extract articles from saved HTML files")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -65,6 +67,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="crawl the bundled demo news site")
     p.add_argument("-o", "--output", default="articles.jsonl")
     p.add_argument("--workers", type=int, default=2)
+
+    p = sub.add_parser("top", help="live view of the crawl from Redis, refreshed every second")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
+                   help="seconds between frames (default: 1)")
+    p.add_argument("--once", action="store_true", help="print one frame and exit (for scripts)")
     return parser
 
 
@@ -90,11 +98,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _frontier(redis_url: str | None, spider: str):
-    from crawler.frontier.connection import connect
     from crawler.frontier.core import Frontier
-    from crawler.keys import Keys
+    from crawler.process import UsageError, project_settings
 
-    return Frontier(connect(redis_url or "redis://127.0.0.1:6379/0", check=True), Keys(spider))
+    try:
+        return Frontier.from_settings(project_settings(redis_url), spider, check=True)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _seed(args: argparse.Namespace, redis_url: str | None) -> int:
@@ -172,8 +182,12 @@ def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
             parse_seed_line(url)
         except SeedError as exc:
             raise UsageError(f"{url}: {exc}") from None
-    result = run_crawl(args.urls, output=Path(args.output), workers=args.workers,
-                       max_pages=args.max_pages, redis_url=redis_url, spider=args.spider)
+    try:
+        result = run_crawl(args.urls, output=Path(args.output), workers=args.workers,
+                           max_pages=args.max_pages, redis_url=redis_url, spider=args.spider,
+                           overrides=args.settings)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     print(json.dumps(result))
     return 0 if not any(result["worker_exit_codes"]) else 1
 
@@ -209,14 +223,26 @@ def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
     os.environ["CRAWLER_ALLOW_PRIVATE_NETWORKS"] = "1"
     with serve() as site:
         print(f"Demo news site at {site.base_url}/", file=sys.stderr)
+        # One small site on loopback: a short politeness delay keeps the demo quick.
         result = run_crawl([site.base_url + "/"], output=Path(args.output), workers=args.workers,
-                           redis_url=redis_url)
+                           redis_url=redis_url, overrides=["FRONTIER_HOST_DELAY=0.05"])
     print(json.dumps(result))
     print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
     return 0 if not any(result["worker_exit_codes"]) else 1
 
 
+def _top(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.process import UsageError, project_settings
+    from crawler.top import run_top
+
+    if not args.interval > 0:
+        raise UsageError("--interval must be a positive number of seconds")
+    worker_timeout = project_settings(redis_url).getfloat("FRONTIER_WORKER_TIMEOUT")
+    return run_top(_frontier(redis_url, args.spider), interval=args.interval, once=args.once,
+                   worker_timeout=worker_timeout)
+
+
 _COMMANDS = {
     "seed": _seed, "worker": _worker, "status": _status, "export": _export,
-    "crawl": _crawl, "extract": _extract, "demo": _demo,
+    "crawl": _crawl, "extract": _extract, "demo": _demo, "top": _top,
 }

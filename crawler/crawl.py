@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crawler.dedupe import iter_articles
-from crawler.frontier.connection import connect
 from crawler.frontier.core import Frontier, FrontierCounts
 from crawler.keys import Keys
+from crawler.process import project_settings
 from crawler.redisproc import PrivateRedis
 from crawler.seeding import seed
 
@@ -56,18 +56,20 @@ def _summary(counts: FrontierCounts) -> dict[str, int]:
 
 def run_crawl(urls: list[str], *, output: Path, workers: int = 2, max_pages: int | None = None,
               redis_url: str | None = None, spider: str = "news", until_idle: float = 2.0,
-              console: Console | None = None, extra_env: dict[str, str] | None = None) -> CrawlResult:
+              console: Console | None = None, extra_env: dict[str, str] | None = None,
+              overrides: list[str] | None = None) -> CrawlResult:
     """Seed ``urls``, run ``workers`` worker processes until the frontier is idle, export.
 
     Without ``redis_url`` a private redis-server is started and stopped. Shows a
-    progress bar when ``console`` is a terminal. Raises ValueError when no URL is valid.
+    progress bar when ``console`` is a terminal. ``overrides`` (``NAME=VALUE``)
+    apply to the workers and to this process. Raises ValueError when no URL is valid.
     """
     console = console or Console(stderr=True)
     with contextlib.ExitStack() as stack:
         if not redis_url:
             redis_url = stack.enter_context(PrivateRedis()).url
-        client = connect(redis_url, check=True)
-        frontier = Frontier(client, Keys(spider))
+        frontier = Frontier.from_settings(project_settings(redis_url, overrides), spider, check=True)
+        client = frontier.client
         report = seed(frontier, urls)
         for number, reason, value in report.rejected:
             console.print(f"url {number}: {reason}: {value}", markup=False, highlight=False)
@@ -83,7 +85,8 @@ def run_crawl(urls: list[str], *, output: Path, workers: int = 2, max_pages: int
             log = stack.enter_context(open(log_dir / f"worker-{number}.log", "wb"))
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "crawler", "worker", "--spider", spider,
-                 "--until-idle", str(until_idle)],
+                 "--until-idle", str(until_idle), "--metrics-port", "0",
+                 *(arg for item in overrides or [] for arg in ("-s", item))],
                 env=env, stdout=log, stderr=subprocess.STDOUT,
             ))
         try:

@@ -24,9 +24,33 @@ class Keys:
         return f"{PREFIX}:{{{self.spider}}}:{name}"
 
     @property
-    def queue(self) -> str:
-        """ZSET: request JSON -> score (-priority); what is waiting to be fetched."""
-        return self._key("queue")
+    def queue_prefix(self) -> str:
+        """Prefix of the per-host queues: ZSET ``<prefix><host>``: request JSON -> -priority."""
+        return self._key("queue:")
+
+    def host_queue(self, host: str) -> str:
+        """ZSET: the requests of one host waiting to be fetched."""
+        return self.queue_prefix + host
+
+    @property
+    def ready(self) -> str:
+        """ZSET: host with queued requests -> when it may next be fetched (Redis time)."""
+        return self._key("ready")
+
+    @property
+    def queued(self) -> str:
+        """STRING: how many requests are queued, over all hosts."""
+        return self._key("queued")
+
+    @property
+    def host_next(self) -> str:
+        """HASH: host -> earliest time of its next fetch (politeness, Retry-After)."""
+        return self._key("host-next")
+
+    @property
+    def host_delay(self) -> str:
+        """HASH: host -> its minimum delay between fetches when not the default (Crawl-delay)."""
+        return self._key("host-delay")
 
     @property
     def inflight(self) -> str:
@@ -54,6 +78,21 @@ class Keys:
         return self._key("seen")
 
     @property
+    def seen_bloom(self) -> str:
+        """STRING (bitmap): the Bloom filter of seen fingerprints (``FRONTIER_SEEN = "bloom"``)."""
+        return self._key("seen-bloom")
+
+    @property
+    def seen_config(self) -> str:
+        """HASH: how this crawl's seen filter was created (mode, bits, hashes)."""
+        return self._key("seen-config")
+
+    @property
+    def seen_count(self) -> str:
+        """STRING: how many distinct fingerprints were added to the seen filter."""
+        return self._key("seen-count")
+
+    @property
     def hosts(self) -> str:
         """SET: hosts of the seeds; the spider stays on them."""
         return self._key("hosts")
@@ -70,7 +109,7 @@ class Keys:
 
     @property
     def host_backlog(self) -> str:
-        """ZSET: host -> number of its requests queued."""
+        """ZSET: host -> number of its requests queued (for the largest backlogs)."""
         return self._key("host-backlog")
 
     @property
@@ -102,10 +141,6 @@ class Keys:
     def dedupe_content(self) -> str:
         """SET: content hashes of stored articles."""
         return self._key("dedupe:content")
-
-    def simhash_band(self, band: int, value: int) -> str:
-        """SET: the simhashes (16 hex digits) whose 16-bit band ``band`` equals ``value``."""
-        return self._key(f"simhash:{band}:{value:04x}")
 
     def minhash_band(self, band: int, digest: str) -> str:
         """SET: ids (content hashes) of stored articles whose MinHash band ``band`` hashes to ``digest``."""

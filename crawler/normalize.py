@@ -1,8 +1,8 @@
 """Pure functions that turn an extracted article into the stored article.
 
 Nothing here does I/O. :func:`normalize_article` is the one entry point of the
-item pipeline; :func:`canonical_url_for` is also the URL form the request
-fingerprinter (``crawler.urls``) deduplicates requests by.
+item pipeline; URLs are normalized by :mod:`crawler.urls` and bodies
+fingerprinted by :mod:`crawler.fingerprints`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ import warnings
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from dateutil import parser as _dateparser
-from tld import get_fld
-from w3lib.url import canonicalize_url
 
-from crawler.dedupe import content_hash, simhash, simhash_hex
+from crawler.fingerprints import content_hash, simhash, simhash_hex
+from crawler.urls import resolve_canonical
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -28,15 +27,11 @@ if TYPE_CHECKING:
 __all__ = [
     "ARTICLE_FIELDS",
     "BOILERPLATE_PATTERNS",
-    "TRACKING_PARAMS",
-    "TRACKING_PREFIXES",
-    "canonical_url_for",
     "clean_body",
     "count_words",
     "is_boilerplate",
     "normalize_article",
     "normalize_text",
-    "same_site",
     "split_authors",
     "to_iso8601",
 ]
@@ -285,122 +280,6 @@ def to_iso8601(raw: str | None) -> str | None:
     return parsed.replace(microsecond=0).isoformat(timespec="seconds")
 
 
-# --- URLs -----------------------------------------------------------------------
-
-#: Query parameters that only say how a visitor arrived; dropped from
-#: canonical URLs (compared lowercased).
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid",
-        "twclid", "ttclid", "igshid", "li_fat_id", "mc_cid", "mc_eid", "_ga", "_gl",
-        "_hsenc", "_hsmi", "mkt_tok", "ref", "ref_src", "ref_url", "referrer", "cmpid",
-        "icid", "ocid", "smid", "s_cid", "at_medium", "at_campaign", "pk_campaign",
-        "pk_kwd", "pk_source", "pk_medium", "pk_content", "mtm_campaign", "mtm_source",
-        "mtm_medium", "mtm_content", "mtm_keyword", "mtm_cid", "oly_anon_id",
-        "oly_enc_id", "rb_clickid", "vero_id", "wickedid", "__twitter_impression",
-    }
-)
-#: Query parameter prefixes that are tracking too (compared lowercased).
-TRACKING_PREFIXES = ("utm_",)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _is_tracking(name: str) -> bool:
-    name = name.lower()
-    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
-
-
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
-_PLAIN_QUERY_PART = re.compile(r"[A-Za-z0-9\-._~]*")
-_PLAIN_HOST = re.compile(r"[a-z0-9\-.:\[\]]+")
-
-
-def _fast_canonical(scheme: str, netloc: str, path: str, query: str) -> str | None:
-    """What ``canonicalize_url`` gives for a URL with nothing to escape, four times faster.
-
-    Returns None when any part needs percent-encoding work (or holds ``+``,
-    ``%``, non-ASCII...): the caller then takes the general path. Seeding
-    100,000 URLs spends most of its time here.
-    """
-    if not (_PLAIN_HOST.fullmatch(netloc) and _PLAIN_PATH.fullmatch(path)):
-        return None
-    segments = path.split("/")
-    if "." in segments or ".." in segments:
-        return None  # dot segments are resolved by the general path
-    pairs = []
-    for pair in query.split("&") if query else ():
-        name, _, value = pair.partition("=")
-        if not (_PLAIN_QUERY_PART.fullmatch(name) and _PLAIN_QUERY_PART.fullmatch(value)):
-            return None
-        pairs.append((name, value))
-    pairs.sort()
-    encoded = "&".join(f"{name}={value}" for name, value in pairs)
-    return f"{scheme}://{netloc}{path}?{encoded}" if encoded else f"{scheme}://{netloc}{path}"
-
-
-def canonical_url_for(url: str) -> str:
-    """The normalized form of ``url``: the one two URLs of one page share.
-
-    Scheme and host lowercased, default port dropped, fragment dropped,
-    tracking parameters (:data:`TRACKING_PARAMS`, :data:`TRACKING_PREFIXES`)
-    removed, the remaining query sorted, percent-encoding made uniform
-    (``w3lib.url.canonicalize_url``), an empty path made ``/``. The path keeps
-    its case and trailing slash (servers may tell them apart). A string that
-    cannot be parsed as a URL is returned stripped, unchanged otherwise.
-    """
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if not scheme or not parts.netloc:
-        return url
-    host = (parts.hostname or "").rstrip(".")
-    if ":" in host:
-        host = f"[{host}]"  # IPv6 literal
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    userinfo = parts.netloc.rpartition("@")[0]
-    netloc = f"{userinfo}@{host}" if userinfo else host
-    # Filter the raw "name=value" pairs: decoding and re-encoding whole values
-    # would mangle ones that are not UTF-8.
-    query = "&".join(
-        pair
-        for pair in parts.query.split("&")
-        if pair and not _is_tracking(unquote_plus(pair.partition("=")[0]))
-    )
-    path = parts.path or "/"
-    fast = _fast_canonical(scheme, netloc, path, query)
-    if fast is not None:
-        return fast
-    cleaned = urlunsplit((scheme, netloc, path, query, ""))
-    try:
-        return canonicalize_url(cleaned, keep_fragments=False)
-    except ValueError:
-        return cleaned
-
-
-def _site(url: str) -> str | None:
-    try:
-        host = (urlsplit(url).hostname or "").rstrip(".")
-    except ValueError:
-        return None
-    if not host:
-        return None
-    # IP addresses and hosts like "localhost" have no registrable domain.
-    return get_fld(host, fix_protocol=True, fail_silently=True) or host
-
-
-def same_site(url: str, other: str) -> bool:
-    """Whether ``url`` and ``other`` are on one site: the same registrable
-    domain (``www.example.co.uk`` and ``amp.example.co.uk``), or the same host
-    when there is none (IP addresses, ``localhost``)."""
-    site = _site(url)
-    return site is not None and site == _site(other)
-
-
 # --- The article ----------------------------------------------------------------
 
 
@@ -408,14 +287,6 @@ def _text_or_none(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return normalize_text(value) or None
-
-
-def _resolve_canonical(url: str, declared: Any) -> str:
-    if isinstance(declared, str) and declared.strip():
-        candidate = urljoin(url, declared.strip())
-        if urlsplit(candidate).scheme in _DEFAULT_PORTS and same_site(candidate, url):
-            return canonical_url_for(candidate)
-    return canonical_url_for(url)
 
 
 def _related(entries: Any) -> list[dict[str, str | None]]:
@@ -443,9 +314,9 @@ def normalize_article(
 
     Returns a new dict with exactly :data:`ARTICLE_FIELDS`: ``canonical_url``
     is the declared canonical (rel=canonical/og:url, possibly relative) when it
-    is on the same site (:func:`same_site`), else :func:`canonical_url_for` of
-    ``url`` (both normalized); text fields normalized (None when empty); body
-    cleaned (:func:`clean_body`); ``authors`` split; dates ISO 8601;
+    is on the same site, else ``url``, both normalized
+    (:func:`crawler.urls.resolve_canonical`); text fields normalized (None
+    when empty); body cleaned (:func:`clean_body`); ``authors`` split; dates ISO 8601;
     ``word_count``, ``content_hash`` and ``simhash`` (16 hex digits) computed
     from the cleaned body; ``crawled_at`` is ``now`` (default: the current
     time) in UTC to the second; ``spider`` as given.
@@ -462,7 +333,7 @@ def normalize_article(
     domain = _text_or_none(item.get("domain")) or urlsplit(url).hostname
     article = {
         "url": url,
-        "canonical_url": _resolve_canonical(url, item.get("canonical_url")),
+        "canonical_url": resolve_canonical(url, item.get("canonical_url")),
         "title": _text_or_none(item.get("title")),
         "authors": split_authors(item.get("authors")),
         "published": to_iso8601(item.get("published")),

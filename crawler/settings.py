@@ -40,10 +40,25 @@ FRONTIER_LEASE_SECONDS = 120.0
 FRONTIER_HEARTBEAT_SECONDS = 2.0
 # A worker whose last heartbeat is older than this counts as gone.
 FRONTIER_WORKER_TIMEOUT = 30.0
+# Requests leased per round trip (a host with a delay gives one per lease).
+FRONTIER_LEASE_BATCH = 8
 # Expired leases of one request before it is set aside as a dead letter.
 FRONTIER_MAX_ATTEMPTS = 3
 # Exit once the whole frontier has been empty this long (0: never; --until-idle).
 FRONTIER_UNTIL_IDLE = 0.0
+# Minimum delay between two fetches of one host, shared by all workers.
+# A longer robots.txt Crawl-delay wins (up to FRONTIER_MAX_CRAWL_DELAY).
+FRONTIER_HOST_DELAY = 1.0
+FRONTIER_MAX_CRAWL_DELAY = 30.0
+# A 429 or 503 keeps every worker off its host for Retry-After seconds (capped),
+# or FRONTIER_BACKOFF_SECONDS when the response names none.
+FRONTIER_BACKOFF_SECONDS = 10.0
+FRONTIER_MAX_RETRY_AFTER = 600.0
+# "set": exact fingerprints (~100 bytes/URL); "bloom": a Bloom filter in Redis
+# (<= 2 bytes/URL at 0.1%; a false positive is a URL never fetched).
+FRONTIER_SEEN = "set"
+FRONTIER_BLOOM_CAPACITY = 10_000_000
+FRONTIER_BLOOM_ERROR_RATE = 0.001
 
 # --- Link policy of the news spider -------------------------------------------
 # Priority added to links of "More <Section>" blocks so they are fetched first.
@@ -79,6 +94,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own lets some requests past robots.txt; see crawler/robots.py.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.RobotsTxtMiddleware": 100,
+    "crawler.frontier.politeness.RetryAfterMiddleware": 590,
 }
 SPIDER_MIDDLEWARES = {}
 ITEM_PIPELINES = {
@@ -92,8 +108,14 @@ EXTENSIONS = {
 }
 
 # --- Metrics --------------------------------------------------------------------
-# Port of the worker's Prometheus endpoint (None: off; 0: a free port, logged).
-METRICS_PORT = None
+# Port of the worker's /metrics and /healthz (None or "": off; 0: a free port, logged).
+METRICS_PORT = 9410
 METRICS_HOST = os.environ.get("METRICS_HOST", "0.0.0.0")
+# The frontier gauges are read from Redis at most once per this many seconds.
+METRICS_CACHE_SECONDS = 1.0
+# Upper bounds of crawler_download_latency_seconds (DOWNLOAD_TIMEOUT is 30).
+METRICS_LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]
+# /healthz answers 503 once the reactor has not turned for this many seconds.
+METRICS_HEALTHZ_STALL_SECONDS = 10.0
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -191,7 +191,10 @@ def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
     # Written by hand into the queue of one host, as an attacker or a bug might.
     for junk in ("garbage{", pickle.dumps({"url": "x"}).decode("latin-1")):
         frontier.push(QueueEntry(junk, "", 10, "example.com"))
-    assert queue.push(Request("https://example.com/good"), fingerprint_url("https://example.com/good"))
+    queue.push(Request("https://example.com/good"), fingerprint_url("https://example.com/good"))
+    queue.push(Request("https://example.com/good#again"), fingerprint_url("https://example.com/good#again"))
+    assert queue.pending == 2 and frontier.counts().queued == 2
+    assert queue.flush() == (1, 1)  # the second is the same page
     requests = []
     while (request := queue.pop()) is not None:
         requests.append(request)

@@ -1,4 +1,4 @@
-"""crawler.normalize: text, bodies, authors, dates, URLs and the stored article."""
+"""crawler.normalize: text, bodies, authors, dates and the stored article."""
 
 from __future__ import annotations
 
@@ -8,18 +8,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.dedupe import content_hash, simhash, simhash_hex
+from crawler.fingerprints import content_hash, simhash, simhash_hex
 from crawler.normalize import (
     ARTICLE_FIELDS,
     BOILERPLATE_PATTERNS,
-    TRACKING_PARAMS,
-    TRACKING_PREFIXES,
-    canonical_url_for,
     clean_body,
     count_words,
     normalize_article,
     normalize_text,
-    same_site,
     split_authors,
     to_iso8601,
 )
@@ -168,52 +164,6 @@ def test_to_iso8601(raw, expected):
 )
 def test_to_iso8601_unparseable(raw):
     assert to_iso8601(raw) is None
-
-
-# --- canonical_url_for --------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        (
-            "HTTP://WWW.Example.COM:80/News/Story?utm_source=x&b=2&a=1&fbclid=z#comments",
-            "http://www.example.com/News/Story?a=1&b=2",
-        ),
-        ("https://Example.com:443", "https://example.com/"),
-        ("https://example.com:8443/x?", "https://example.com:8443/x"),
-        (
-            "https://example.com/a?UTM_Medium=email&gclid=1&dclid=2&msclkid=3&mc_cid=4&mc_eid=5"
-            "&yclid=6&igshid=7&_ga=8&ref=9&ref_src=10&cmpid=11&id=42",
-            "https://example.com/a?id=42",
-        ),
-        ("https://example.com/a%7eb/c d", "https://example.com/a~b/c%20d"),
-        ("https://example.com/path/?q=%E9", "https://example.com/path/?q=%E9"),
-        ("http://[::1]:80/x", "http://[::1]/x"),
-        ("http://127.0.0.1:8080/a?b=1&a=2", "http://127.0.0.1:8080/a?a=2&b=1"),
-    ],
-)
-def test_canonical_url_for(url, expected):
-    assert canonical_url_for(url) == expected
-
-
-def test_canonical_url_for_is_idempotent():
-    url = "HTTP://Example.com:80/a b?z=1&utm_campaign=c&a=%41#x"
-    once = canonical_url_for(url)
-    assert canonical_url_for(once) == once
-
-
-def test_tracking_parameters_live_in_one_place():
-    assert {"fbclid", "gclid", "ref", "_ga"} <= TRACKING_PARAMS
-    assert TRACKING_PREFIXES == ("utm_",)
-
-
-def test_same_site():
-    assert same_site("https://amp.example.co.uk/a", "https://www.example.co.uk/b")
-    assert same_site("http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b")
-    assert not same_site("https://example.co.uk/a", "https://other.co.uk/a")
-    assert not same_site("https://a.github.io/", "https://b.github.io/")  # public suffix
-    assert not same_site("http://127.0.0.1/a", "http://127.0.0.2/a")
 
 
 # --- count_words --------------------------------------------------------------

@@ -10,15 +10,9 @@ stored with the ground truth exposed here::
 
 from __future__ import annotations
 
-from crawler.demo.site import (
-    OVERSIZE_BYTES,
-    DemoSite,
-    bad_articles,
-    bad_pages,
-    duplicate_pages,
-    expected_articles,
-    serve,
-)
+from crawler.demo.pages import OVERSIZE_BYTES
+from crawler.demo.site import DemoSite, serve
+from crawler.demo.truth import bad_articles, bad_pages, duplicate_pages, expected_articles
 
 __all__ = [
     "OVERSIZE_BYTES",

@@ -10,6 +10,7 @@ It also replaces scrapy-redis' pickle serializer with :mod:`.codec`.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import TYPE_CHECKING
 
 from scrapy_redis.queue import Base
@@ -27,8 +28,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["LeasedQueue"]
 
-# How many corrupt entries one pop may skip before giving up for this call.
+# How many all-corrupt leases one pop may skip before giving up for this call.
 _MAX_SKIPS = 50
+# Pushes waiting in the outbox that trigger a flush on their own.
+_OUTBOX_LIMIT = 200
 
 
 class _NoSerializer:
@@ -44,18 +47,26 @@ class _NoSerializer:
 class LeasedQueue(Base):
     """Per-host priority queues whose pops are leases held by ``worker_id``.
 
+    Round trips are batched both ways: pushes wait in an outbox until
+    :meth:`flush` (at the latest on the next :meth:`pop`, so a request's links
+    are stored before it can be acknowledged), and one lease takes up to
+    ``batch`` requests, handed out one per :meth:`pop`.
+
     ``held`` maps each request handed out by :meth:`pop` to its JSON payload,
-    until :meth:`ack` or :meth:`release_all` lets go of it.
+    until :meth:`ack`, :meth:`retry` or :meth:`release_all` lets go of it.
     """
 
     def __init__(self, server: redis.Redis, spider: Spider, key: str, *, frontier: Frontier,
-                 worker_id: str, lease_seconds: float, stats=None) -> None:
+                 worker_id: str, lease_seconds: float, batch: int = 8, stats=None) -> None:
         super().__init__(server, spider, key, serializer=_NoSerializer)
         self.frontier = frontier
         self.worker_id = worker_id
         self.lease_seconds = lease_seconds
+        self.batch = batch
         self.stats = stats
         self.held: dict[Request, str] = {}
+        self._leased: deque[tuple[Request, str]] = deque()
+        self._outbox: list[QueueEntry] = []
         # Seconds until a host is ready, from the last empty pop (None: nothing queued).
         self.wait: float | None = None
 
@@ -66,40 +77,73 @@ class LeasedQueue(Base):
         return decode_request(encoded_request, self.spider)
 
     def __len__(self) -> int:
-        return int(self.server.get(self.frontier.keys.queued) or 0)
+        """Requests queued in Redis, plus those this worker has leased or not yet pushed."""
+        return int(self.server.get(self.frontier.keys.queued) or 0) + self.pending
+
+    @property
+    def pending(self) -> int:
+        """Requests this worker holds that the engine has not taken yet, or has not pushed yet."""
+        return len(self._leased) + len(self._outbox)
 
     def entry(self, request: Request, fingerprint: str) -> QueueEntry:
         """The queue entry for ``request`` (raises UnserializableRequest)."""
         return QueueEntry(self._encode_request(request), fingerprint, request.priority,
                           request_host(request.url))
 
-    def push(self, request: Request, fingerprint: str = "") -> bool:
-        """Queue ``request``; with a fingerprint, only when it was not seen before."""
-        return self.frontier.push(self.entry(request, fingerprint), check_seen=bool(fingerprint))
+    def push(self, request: Request, fingerprint: str = "") -> None:
+        """Queue ``request`` (with a fingerprint: only if not seen before) at the next flush.
+
+        Raises UnserializableRequest at once.
+        """
+        self._outbox.append(self.entry(request, fingerprint))
+        if len(self._outbox) >= _OUTBOX_LIMIT:
+            self.flush()
+
+    def flush(self) -> tuple[int, int]:
+        """Push the outbox in one round trip; returns ``(queued, already seen)``."""
+        if not self._outbox:
+            return 0, 0
+        outbox, self._outbox = self._outbox, []
+        try:
+            results = self.frontier.push_many(outbox)
+        except Exception:
+            self._outbox = outbox + self._outbox  # keep them for the next flush
+            raise
+        queued = sum(results)
+        return queued, len(results) - queued
 
     def pop(self, timeout: int = 0) -> Request | None:
-        """Lease the next request, or None when the queue is empty. Never blocks.
+        """The next leased request, or None when nothing is ready. Never blocks.
 
         Entries that do not decode are set aside as dead letters, logged and
         counted (``frontier/corrupt``), and never executed.
         """
+        if not self._leased:
+            self._lease()
+        if not self._leased:
+            return None
+        request, payload = self._leased.popleft()
+        self.held[request] = payload
+        return request
+
+    def _lease(self) -> None:
         for _ in range(_MAX_SKIPS):
-            lease = self.frontier.lease(self.worker_id, self.lease_seconds)
+            lease = self.frontier.lease(self.worker_id, self.lease_seconds, self.batch)
             self.wait = lease.wait
-            if not lease.payloads:
-                return None
-            payload = lease.payloads[0]
-            try:
-                request = self._decode_request(payload)
-            except CorruptRequest as exc:
-                logger.error("Skipping corrupt frontier entry (%s): %.200r", exc, payload)
-                self.frontier.set_aside(payload, f"corrupt: {exc}")
-                if self.stats is not None:
-                    self.stats.inc_value("frontier/corrupt")
-                continue
-            self.held[request] = payload
-            return request
-        return None
+            for payload in lease.payloads:
+                try:
+                    self._leased.append((self._decode_request(payload), payload))
+                except CorruptRequest as exc:
+                    logger.error("Skipping corrupt frontier entry (%s): %.200r", exc, payload)
+                    self.frontier.set_aside(payload, f"corrupt: {exc}")
+                    if self.stats is not None:
+                        self.stats.inc_value("frontier/corrupt")
+            if self._leased or not lease.payloads:
+                return
+
+    def leased_payloads(self) -> list[str]:
+        """Every payload this worker holds a lease on (to renew them)."""
+        return [*self.held.values(), *(payload for _, payload in self._leased)]
 
     def ack(self, requests: list[Request], pipe=None) -> None:
         """Acknowledge finished requests: they leave the in-flight set."""
@@ -112,9 +156,11 @@ class LeasedQueue(Base):
         return self.frontier.retry(self.worker_id, payloads, max_attempts)
 
     def release_all(self) -> int:
-        """Give every request still held back to the queue."""
-        payloads = list(self.held.values())
+        """Push the outbox, then give every request still leased back to the queue."""
+        self.flush()
+        payloads = self.leased_payloads()
         self.held.clear()
+        self._leased.clear()
         return self.frontier.release(self.worker_id, payloads)
 
     def clear(self) -> None:

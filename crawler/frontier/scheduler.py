@@ -7,6 +7,8 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+
+import redis
 from typing import TYPE_CHECKING
 
 from scrapy import signals
@@ -38,6 +40,7 @@ class FrontierConfig:
     heartbeat_seconds: float
     worker_timeout: float
     max_attempts: int
+    lease_batch: int
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -46,6 +49,7 @@ class FrontierConfig:
             heartbeat_seconds=settings.getfloat("FRONTIER_HEARTBEAT_SECONDS"),
             worker_timeout=settings.getfloat("FRONTIER_WORKER_TIMEOUT"),
             max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
+            lease_batch=settings.getint("FRONTIER_LEASE_BATCH"),
         )
         if config.heartbeat_seconds <= 0:
             raise ValueError("FRONTIER_HEARTBEAT_SECONDS must be positive")
@@ -54,6 +58,8 @@ class FrontierConfig:
                              "or live workers would lose their leases between renewals")
         if config.max_attempts < 1:
             raise ValueError("FRONTIER_MAX_ATTEMPTS must be at least 1")
+        if config.lease_batch < 1:
+            raise ValueError("FRONTIER_LEASE_BATCH must be at least 1")
         return config
 
 
@@ -74,7 +80,10 @@ class Scheduler(RedisScheduler):
       was queued. A worker that dies leaves its leases to expire; any live
       worker then puts them back in the queue.
     * Requests are JSON, not pickle (:mod:`~crawler.frontier.codec`).
-    * The seen check and the push are one Lua call, one round trip.
+    * The seen check and the push are one Lua call, and both pushes and
+      leases are batched: about one round trip per page, not one per link.
+    * A Redis outage does not crash the worker or lose requests: it waits,
+      keeps what it has not pushed, and carries on when Redis answers again.
     * ``close()`` never flushes shared state: other workers are still crawling.
       It gives unfinished leases back at once instead.
     """
@@ -111,7 +120,8 @@ class Scheduler(RedisScheduler):
         self.keys = self.frontier.keys
         self.queue = LeasedQueue(
             self.server, spider, self.keys.queue_prefix, frontier=self.frontier,
-            worker_id=self.worker_id, lease_seconds=self.config.lease_seconds, stats=self.stats,
+            worker_id=self.worker_id, lease_seconds=self.config.lease_seconds,
+            batch=self.config.lease_batch, stats=self.stats,
         )
         self.df = DupeFilter(self.frontier, debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         self.frontier.heartbeat(self.worker_id)
@@ -125,6 +135,7 @@ class Scheduler(RedisScheduler):
             self._maintenance.stop()
         if self._wakeup is not None and self._wakeup.active():
             self._wakeup.cancel()
+        self._flush()  # the links of finished requests are stored before those are acknowledged
         self._ack_finished()
         released = self.queue.release_all()
         if released:
@@ -132,29 +143,46 @@ class Scheduler(RedisScheduler):
         self.frontier.retire(self.worker_id)
 
     def enqueue_request(self, request: Request) -> bool:
+        """Queue ``request`` at the next flush (a few milliseconds at most).
+
+        Returns True unless the request cannot be stored as JSON: whether it
+        was a duplicate is only known at the flush, where it is counted
+        (``frontier/duplicate``), so Scrapy's ``request_dropped`` signal is not
+        sent for duplicates.
+        """
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
-        # One script call checks the seen filter and queues: no request_seen() round trip.
         try:
-            queued = self.queue.push(request, fingerprint)
+            self.queue.push(request, fingerprint)
         except UnserializableRequest as exc:
             logger.error("Cannot queue request: %s", exc)
             self.stats.inc_value("frontier/unserializable")
             return False
-        if not queued:
-            self.df.log(request, self.spider)
-            self.stats.inc_value("frontier/duplicate")
-            return False
-        self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self) -> Request | None:
-        self._ack_finished()
-        request = self.queue.pop()
+        try:
+            self._flush()
+            self._ack_finished()
+            request = self.queue.pop()
+        except redis.RedisError as exc:
+            # Nothing is lost: unpushed requests stay in the outbox, unacknowledged
+            # leases stay held (and renewable) until Redis answers again.
+            logger.warning("Redis unavailable, retrying in 1 s: %s", exc)
+            self.stats.inc_value("frontier/redis_errors")
+            self._wake_in(1.0)
+            return None
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
         elif self.queue.wait:
             self._wake_in(self.queue.wait)
         return request
+
+    def _flush(self) -> None:
+        queued, duplicates = self.queue.flush()
+        if queued:
+            self.stats.inc_value("scheduler/enqueued/redis", queued)
+        if duplicates:
+            self.stats.inc_value("frontier/duplicate", duplicates)
 
     def _wake_in(self, seconds: float) -> None:
         """Ask the engine for requests again when the next host is ready.
@@ -171,14 +199,27 @@ class Scheduler(RedisScheduler):
             self._wakeup = reactor.callLater(seconds + 0.005, slot.nextcall.schedule)
 
     def has_pending_requests(self) -> bool:
-        return len(self.queue) > 0
+        if self.queue.pending:
+            return True
+        try:
+            return len(self.queue) > 0
+        except redis.RedisError:
+            return True  # unknown: keep the engine asking
 
     def maintain(self) -> None:
-        """Every heartbeat: acknowledge, renew this worker's leases, take back expired ones."""
+        """Every heartbeat: push, acknowledge, renew this worker's leases, take back expired ones."""
+        try:
+            self._maintain()
+        except redis.RedisError as exc:
+            logger.warning("Redis unavailable for the frontier heartbeat: %s", exc)
+            self.stats.inc_value("frontier/redis_errors")
+
+    def _maintain(self) -> None:
+        self._flush()
         self._ack_finished()
         with self.server.pipeline(transaction=False) as pipe:
             self.frontier.heartbeat(self.worker_id, pipe=pipe)
-            self.frontier.renew(self.worker_id, self.queue.held.values(),
+            self.frontier.renew(self.worker_id, self.queue.leased_payloads(),
                                 self.config.lease_seconds, pipe=pipe)
             self.frontier.reap(self.config.max_attempts, pipe=pipe)
             replies = pipe.execute()

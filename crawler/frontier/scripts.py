@@ -109,8 +109,9 @@ return out
 
 # ARGV: prefix, delay, lease seconds, worker id, how many
 # Leases up to N requests, at most one per host whose delay has passed (the
-# most urgent hosts first, each host's highest priority request), into the
-# in-flight set with a deadline and an owner. Honours the lease budget.
+# most urgent hosts first, each host's highest priority request; a host with
+# no delay gives as many as asked), into the in-flight set with a deadline and
+# an owner. Honours the lease budget.
 # Returns {wait, request JSON...}: wait is "0" when something was leased,
 # else the seconds until the next host is ready, or "-1" when nothing is queued.
 LEASE = _PRELUDE + """
@@ -125,21 +126,27 @@ end
 local out = {'0'}
 for _, host in ipairs(redis.call('ZRANGEBYSCORE', K_READY, '-inf', t, 'LIMIT', 0, n)) do
   local q = PREFIX .. host
-  local item = redis.call('ZRANGE', q, 0, 0)[1]
-  if item then
+  local delay = tonumber(redis.call('HGET', K_DELAY, host) or DEFAULT_DELAY)
+  -- One request per host and lease when the host has a delay; with none, as many as asked.
+  local take = 1
+  if delay <= 0 then take = n - (#out - 1) end
+  if take < 1 then break end
+  local items = redis.call('ZRANGE', q, 0, take - 1)
+  for _, item in ipairs(items) do
     redis.call('ZREM', q, item)
     redis.call('ZADD', K_INFLIGHT, t + lease, item)
     redis.call('HSET', K_OWNER, item, worker)
-    if tonumber(redis.call('ZINCRBY', K_BACKLOG, -1, host)) <= 0 then
-      redis.call('ZREM', K_BACKLOG, host)
-    end
-    redis.call('DECR', K_QUEUED)
     out[#out + 1] = item
   end
-  local ready = t + tonumber(redis.call('HGET', K_DELAY, host) or DEFAULT_DELAY)
-  redis.call('HSET', K_NEXT, host, ready)
+  if #items > 0 then
+    if tonumber(redis.call('ZINCRBY', K_BACKLOG, -#items, host)) <= 0 then
+      redis.call('ZREM', K_BACKLOG, host)
+    end
+    redis.call('DECRBY', K_QUEUED, #items)
+  end
+  redis.call('HSET', K_NEXT, host, t + delay)
   if redis.call('EXISTS', q) == 1 then
-    redis.call('ZADD', K_READY, ready, host)
+    redis.call('ZADD', K_READY, t + delay, host)
   else
     redis.call('ZREM', K_READY, host)
   end
