@@ -21,6 +21,7 @@ from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
 from crawler.dedupe import NEAR_THRESHOLD, ArticleStore
+from crawler.frontier.connection import connect
 from crawler.keys import Keys
 from crawler.normalize import count_words, normalize_article
 
@@ -104,7 +105,7 @@ class ValidatePipeline:
         return cls(min_words, redis_url, Keys(_spider_name(crawler)), crawler.stats)
 
     def open_spider(self) -> None:
-        self.client = redis.Redis.from_url(self.redis_url)
+        self.client = connect(self.redis_url)
 
     def close_spider(self) -> None:
         if self.client is not None:
@@ -180,7 +181,7 @@ class DedupeStorePipeline:
         )
 
     def open_spider(self) -> None:
-        self.client = redis.Redis.from_url(self.redis_url)
+        self.client = connect(self.redis_url)
         self.store = ArticleStore(
             self.client, self.keys, threshold=self.threshold, check_duplicates=self.enabled
         )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import json
 import logging
+import os
+import socket
 import time
 from typing import TYPE_CHECKING
 
@@ -11,7 +15,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from crawler.frontier.connection import redis_from_settings
+from crawler.frontier.connection import pipeline, redis_from_settings
 from crawler.frontier.core import Frontier
 from crawler.keys import Keys
 
@@ -22,7 +26,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["STAT_FIELDS", "WorkerHeartbeat"]
+__all__ = ["ERRORS_KEPT", "STAT_FIELDS", "WorkerHeartbeat"]
+
+# Recent errors kept in Redis (``Keys.errors``) for ``crawler top``, all workers together.
+ERRORS_KEPT = 50
 
 # Crawl-wide counters (the ``stats`` hash in Redis) and the Scrapy stats they
 # add up: each sums every Scrapy stat whose key starts with one of its prefixes.
@@ -39,6 +46,27 @@ STAT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+class _RecentErrors(logging.Handler):
+    """Keeps this worker's ERROR log records (one line each) until the heartbeat sends them."""
+
+    def __init__(self, worker: str) -> None:
+        super().__init__(level=logging.ERROR)
+        self.worker = worker
+        self.pending: collections.deque[str] = collections.deque(maxlen=ERRORS_KEPT)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = (record.getMessage().strip().splitlines() or [""])[0][:500]
+        except Exception:  # noqa: BLE001 - a bad log call must not break the worker
+            self.handleError(record)
+            return
+        self.pending.append(json.dumps({"time": record.created, "worker": self.worker,
+                                        "logger": record.name, "message": message}))
+
+    def drain(self) -> list[str]:
+        return [self.pending.popleft() for _ in range(len(self.pending))]
+
+
 class WorkerHeartbeat:
     """Extension run by every worker.
 
@@ -48,7 +76,9 @@ class WorkerHeartbeat:
     > 0 (``FRONTIER_UNTIL_IDLE``, ``crawler worker --until-idle``), closes the
     spider once the whole frontier has had nothing queued and nothing in
     flight, across all workers, for that many seconds. Without it the worker
-    waits for new seeds forever.
+    waits for new seeds forever. It also sends the worker's ERROR log lines to
+    the crawl's recent errors (``Keys.errors``, newest first, ``ERRORS_KEPT``
+    of them), best effort: those of a flush that fails are lost.
     """
 
     interval = 1.0
@@ -62,6 +92,7 @@ class WorkerHeartbeat:
         self._closing = False
         self._loop: task.LoopingCall | None = None
         self.frontier: Frontier | None = None
+        self._errors = _RecentErrors(f"{socket.gethostname()}:{os.getpid()}")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -76,6 +107,7 @@ class WorkerHeartbeat:
 
     def spider_opened(self, spider: Spider) -> None:
         self.frontier = Frontier(self.client, Keys(spider.name))
+        logging.getLogger().addHandler(self._errors)
         self._loop = task.LoopingCall(self.tick)
         self._loop.start(self.interval, now=False).addErrback(
             lambda failure: logger.error("Worker heartbeat stopped: %s", failure.getErrorMessage()))
@@ -87,6 +119,7 @@ class WorkerHeartbeat:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        logging.getLogger().removeHandler(self._errors)
         self.flush()
 
     def tick(self) -> None:
@@ -116,17 +149,21 @@ class WorkerHeartbeat:
             deferred_from_coro(engine.close_spider_async(reason="finished"))
 
     def flush(self) -> None:
-        """Add what changed in this worker's Scrapy stats to the crawl-wide counters."""
+        """Add what changed in this worker's Scrapy stats to the crawl-wide counters; send new errors."""
         if self.frontier is None:
             return
         current = self._crawl_counts()
         delta = {name: value - self._flushed.get(name, 0) for name, value in current.items()}
         delta = {name: value for name, value in delta.items() if value}
-        if not delta:
+        errors = self._errors.drain()
+        if not delta and not errors:
             return
-        with self.client.pipeline(transaction=False) as pipe:
+        with pipeline(self.client) as pipe:
             for name, value in delta.items():
                 pipe.hincrby(self.frontier.keys.stats, name, value)
+            if errors:
+                pipe.lpush(self.frontier.keys.errors, *errors)
+                pipe.ltrim(self.frontier.keys.errors, 0, ERRORS_KEPT - 1)
             pipe.execute()
         self._flushed = current
 

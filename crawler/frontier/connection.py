@@ -1,4 +1,8 @@
-"""One Redis connection pool per process, from ``REDIS_URL``."""
+"""One Redis connection pool per process, from ``REDIS_URL``.
+
+A URL that points at a node of a Redis Cluster gives a cluster client: every
+key of a crawl shares one hash tag, so the frontier's scripts run on one slot.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import redis
+from redis.cluster import RedisCluster
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-__all__ = ["RedisUnavailable", "connect", "redis_from_settings"]
+__all__ = ["RedisUnavailable", "connect", "pipeline", "redis_from_settings"]
 
 _clients: dict[str, redis.Redis] = {}
+_OPTIONS = {"decode_responses": True, "socket_connect_timeout": 5, "socket_timeout": 10,
+            "health_check_interval": 30, "retry_on_timeout": True}
 
 
 class RedisUnavailable(RuntimeError):
@@ -28,12 +35,12 @@ def connect(url: str, *, check: bool = False) -> redis.Redis:
     client = _clients.get(url)
     if client is None:
         try:
-            client = redis.Redis.from_url(
-                url, decode_responses=True, socket_connect_timeout=5,
-                socket_timeout=30, health_check_interval=30, retry_on_timeout=True,
-            )
+            client = redis.Redis.from_url(url, **_OPTIONS)
         except ValueError as exc:
             raise RedisUnavailable(f"invalid REDIS_URL {url!r}: {exc}") from None
+        if _is_cluster(client):
+            client.close()
+            client = RedisCluster.from_url(url, **_OPTIONS)
         _clients[url] = client
     if check:
         try:
@@ -41,6 +48,59 @@ def connect(url: str, *, check: bool = False) -> redis.Redis:
         except redis.RedisError as exc:
             raise RedisUnavailable(f"cannot reach Redis at {_redact(url)}: {exc}") from None
     return client
+
+
+def _is_cluster(client: redis.Redis) -> bool:
+    try:
+        return bool(client.info("cluster").get("cluster_enabled"))
+    except redis.RedisError:
+        return False  # unreachable for now: the caller's own check reports it
+
+
+class _Immediate:
+    """Stands in for a pipeline on Redis Cluster: runs each command at once.
+
+    redis-py's cluster pipelines refuse EVALSHA, which the frontier's scripts
+    need; there each command costs its own round trip instead.
+    """
+
+    def __init__(self, client: RedisCluster) -> None:
+        self._client = client
+        self._results: list = []
+
+    def __enter__(self) -> _Immediate:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._results = []
+
+    def __getattr__(self, name: str):
+        command = getattr(self._client, name)
+        # A script called on this stand-in loads itself on a NoScriptError
+        # (redis-py's Script does): that is no command of the caller's.
+        record = name != "script_load"
+
+        def run(*args, **kwargs):
+            result = command(*args, **kwargs)
+            if record:
+                self._results.append(result)
+            return result
+
+        return run
+
+    def execute(self) -> list:
+        results, self._results = self._results, []
+        return results
+
+
+def pipeline(client: redis.Redis, *, transaction: bool = False):
+    """``client.pipeline()``, or on Redis Cluster an object that runs commands one by one.
+
+    On a cluster, ``transaction=True`` is not atomic: use a script where it must be.
+    """
+    if isinstance(client, RedisCluster):
+        return _Immediate(client)
+    return client.pipeline(transaction=transaction)
 
 
 def redis_from_settings(settings: BaseSettings, *, check: bool = False) -> redis.Redis:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from crawler.frontier import scripts
-from crawler.frontier.connection import redis_from_settings
+from crawler.frontier.connection import pipeline, redis_from_settings
 from crawler.frontier.seen import SeenFilter
 from crawler.keys import Keys
 
@@ -133,7 +133,7 @@ class Frontier:
         """
         flag = "1" if check_seen else "0"
         token = self.seen.token
-        with self.client.pipeline(transaction=False) as pipe:
+        with pipeline(self.client) as pipe:
             for start in range(0, len(entries), _BATCH):
                 args: list[str | int] = [flag, self.seen.mode]
                 for entry in entries[start:start + _BATCH]:
@@ -181,7 +181,7 @@ class Frontier:
     def set_aside(self, payload: str, reason: str) -> None:
         """Move one leased request to the dead letters (it cannot be processed)."""
         k = self.keys
-        with self.client.pipeline(transaction=True) as pipe:
+        with pipeline(self.client, transaction=True) as pipe:
             pipe.zrem(k.inflight, payload)
             pipe.hdel(k.lease_owner, payload)
             pipe.hdel(k.attempts, payload)
@@ -210,7 +210,7 @@ class Frontier:
     def counts(self, worker_timeout: float = 30.0, top: int = 10) -> FrontierCounts:
         """Read the state of the crawl in one round trip."""
         k = self.keys
-        with self.client.pipeline(transaction=False) as pipe:
+        with pipeline(self.client) as pipe:
             pipe.get(k.queued)
             pipe.zcard(k.inflight)
             pipe.get(k.seen_count)

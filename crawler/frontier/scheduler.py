@@ -16,7 +16,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
 from crawler.frontier.codec import UnserializableRequest
-from crawler.frontier.connection import redis_from_settings
+from crawler.frontier.connection import pipeline, redis_from_settings
 from crawler.frontier.core import Frontier
 from crawler.frontier.dupefilter import DupeFilter
 from crawler.frontier.queue import LeasedQueue
@@ -217,7 +217,7 @@ class Scheduler(RedisScheduler):
     def _maintain(self) -> None:
         self._flush()
         self._ack_finished()
-        with self.server.pipeline(transaction=False) as pipe:
+        with pipeline(self.server) as pipe:
             self.frontier.heartbeat(self.worker_id, pipe=pipe)
             self.frontier.renew(self.worker_id, self.queue.leased_payloads(),
                                 self.config.lease_seconds, pipe=pipe)

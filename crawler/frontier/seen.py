@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from crawler.frontier.connection import pipeline
+
 if TYPE_CHECKING:
     import redis
     from scrapy.settings import BaseSettings
@@ -71,7 +73,7 @@ class SeenFilter:
         own filter and fetch or skip URLs at random.
         """
         wanted = {"mode": self.mode, "bits": str(self.bits), "hashes": str(self.hashes)}
-        with client.pipeline(transaction=True) as pipe:
+        with pipeline(client, transaction=True) as pipe:
             for name, value in wanted.items():
                 pipe.hsetnx(keys.seen_config, name, value)
             pipe.hgetall(keys.seen_config)
