@@ -1,49 +1,60 @@
 """Article extraction: from the bytes of a news page to the fields of an article.
 
-:func:`extract_article` parses a page once with lxml, reads its JSON-LD (each
-block on its own), OpenGraph and meta tags, collects the "More <Section>"
+:func:`extract_article` decodes and parses a page once with lxml, reads what it
+declares about itself (:mod:`crawler.metadata`), collects the "More <Section>"
 teasers (:mod:`crawler.related`), then strips the teaser and sister-site blocks
 from the tree and extracts the body with trafilatura. The body is cleaned of the
 lines that are not article text (headline, byline, prompts, link lines, teaser
 texts, author bio), checked against the text the page declares in its JSON-LD
 (``articleBody``, live-blog updates) and preceded by the standfirst when the
-page shows its description. Values are reported as found: splitting authors and
-parsing dates is :mod:`crawler.normalize`'s job.
+page shows its description. A page without article metadata is an article only
+when its text reads like one (enough prose, few links).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from html import unescape
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING
 
 import lxml.html
 import trafilatura
-from extruct.jsonld import JsonLdExtractor
-from extruct.opengraph import OpenGraphExtractor
-from htmldate import find_date
 from lxml import etree
 from lxml.etree import ParserError
 from trafilatura.deduplication import LRUCache
 from w3lib.encoding import html_to_unicode
 
+from crawler.metadata import (
+    canonical_url,
+    clean_text,
+    declared_section,
+    description,
+    find_authors,
+    find_title,
+    language,
+    modified_date,
+    node_types,
+    published_date,
+    read_declared,
+    site_domain,
+    site_name,
+)
 from crawler.related import find_related, related_section, strip_related_blocks
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
+    from crawler.metadata import Declared
+
 __all__ = ["decode_html", "extract_article"]
 
 logger = logging.getLogger(__name__)
 
-_ARTICLE_TYPES = frozenset(
-    """Article NewsArticle ReportageNewsArticle AnalysisNewsArticle OpinionNewsArticle
-    BackgroundNewsArticle ReviewNewsArticle AskPublicNewsArticle SatiricalArticle
-    TechArticle Report BlogPosting LiveBlogPosting""".split()
-)
+# trafilatura warns "discarding data: <url>" for every page without a main text,
+# which a crawl meets on each listing page: noise at WARNING level, so let only
+# its errors through. Its modules log to children of this logger and set no level.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
 # Below this many words a page with no article metadata is not an article.
 _MIN_WORDS = 80
 # A line of at most this many words may be dropped as a prompt, link or byline.
@@ -66,24 +77,13 @@ _NON_ASCII_RE = re.compile(rb"[\x80-\xff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SPACE_RE = re.compile(r"\s+")
-_JS_JUNK_RE = re.compile(r"<!\[CDATA\[|\]\]>|<!--|-->|^\s*//.*$", re.M)
-_TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 _TOKEN_RE = re.compile(r"\w+")
-_TITLE_SEP_RE = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022\u00bb]\s+|:\s+")
-_BYLINE_RE = re.compile(r"^\s*by[:\s]+(?=[A-Z\u00c0-\u024f])", re.I)
 # A body line that is only a byline: "By Jane Doe and John Roe".
 _BYLINE_LINE_RE = re.compile(
     r"^[Bb][Yy]:?\s+[A-Z][\w.'\u2019\-]*(?:,?\s+(?:[A-Z][\w.'\u2019\-]*|and|&))*\s*$"
 )
-# Where the names of a byline end: a separator, a date or "Updated".
-_BYLINE_END_RE = re.compile(
-    r"\s+[|\u2022\u00b7\u2013\u2014-]\s+|\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\s+updated\b"
-    r"|\s+(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}",
-    re.I,
-)
-_AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|\band\b|&|\|)\s*", re.I)
 # Prompts, overlays and calls to action that are never article text (short lines only).
 _BOILERPLATE_RE = re.compile(
     r"^(?:[\u00d7\u2715\u2716xX]|you will be redirected\b.*|access exclusive content\b.*"
@@ -108,19 +108,6 @@ _XPATH_TEXT_START = etree.XPath(
     ".//body//*[not(self::script or self::style)]/text()"
     "[starts-with(normalize-space(substring(., 1, 200)), $start)]"
 )
-_XPATH_ITEMPROP_AUTHORS = (
-    './/*[@itemprop="author"]//*[@itemprop="name"]'
-    '|.//*[@itemprop="author"][not(.//*[@itemprop="name"])]'
-)
-_XPATH_BYLINE = (
-    './/*[@class][contains(@class, "byline") or contains(@class, "author")]'
-    '|.//p[starts-with(normalize-space(substring(., 1, 40)), "By ")]'
-)
-_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished",
-                   "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued",
-                   "dcterms.created", "sailthru.date", "parsely-pub-date")
-_MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "last-modified",
-                  "dcterms.modified")
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
@@ -174,53 +161,47 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     tree = _parse(html, content_type)
     if tree is None:
         return None
-    nodes = _jsonld_nodes(tree)
-    article = next((n for n in nodes if _types(n) & _ARTICLE_TYPES), None) or {}
-    metas = _metas(tree)
+    declared = read_declared(tree)
+    article, metas = declared.article, declared.metas
     related = find_related(tree, url)
-    section = (_clean(_first(article.get("articleSection")))
-               or _clean(_meta(metas, ("article:section", "section", "parsely-section")))
-               or (related[0]["section"] if related else related_section(tree)))
+    section = declared_section(declared) or (related[0]["section"] if related else related_section(tree))
     # Out with the teasers before anything reads the page's text (bylines, <time>s, body).
     strip_related_blocks(tree)
 
-    domain = _site(url)
-    site_name = _clean(metas.get("og:site_name")) or _name(_first(article.get("publisher")))
+    domain = site_domain(url)
+    site = site_name(declared)
     h1 = tree.find(".//h1")
     h1_text = h1.text_content() if h1 is not None else None
-    title = _title(article, metas, h1_text, tree.findtext(".//title"), site_name, domain)
-    authors, byline = _authors(tree, article, metas)
-    description = _clean(_meta(metas, ("description", "og:description", "twitter:description"))
-                         or article.get("description"))
+    title = find_title(declared, h1_text, tree.findtext(".//title"), site, domain)
+    authors, byline = find_authors(tree, declared)
+    summary = description(declared)
 
     links = _link_texts(tree)
     drop = {_norm(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
     drop.update(_norm(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
     lines, link_lines = _clean_lines(_body_lines(tree, url), drop, links["texts"])
-    lines = _check_against(lines, _reference(nodes, article))
-    lines = _with_standfirst(tree, lines, (description, metas.get("og:description")))
+    lines = _check_against(lines, _reference(declared))
+    lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
     words = len(_WORD_RE.findall(body))
-    declared = bool(article) or metas.get("og:type", "").lower() == "article"
-    if not words or not (declared or _looks_like_article(lines, words, link_lines, links["chars"])):
+    is_declared = bool(article) or metas.get("og:type", "").lower() == "article"
+    if not words or not (is_declared or _looks_like_article(lines, words, link_lines, links["chars"])):
         return None
     if not article and words < _MIN_WORDS and links["chars"] > 3 * len(body):
         return None  # og:type "article" on a page of links
 
     return {
         "url": url,
-        "canonical_url": _canonical(tree, metas, url),
+        "canonical_url": canonical_url(tree, declared, url),
         "title": title,
         "authors": authors,
-        "published": (_clean(article.get("datePublished")) or _meta(metas, _PUBLISHED_META)
-                      or _time(tree, "datePublished") or _htmldate(tree)),
-        "modified": (_clean(article.get("dateModified")) or _meta(metas, _MODIFIED_META)
-                     or _time(tree, "dateModified", fallback=False)),
+        "published": published_date(tree, declared),
+        "modified": modified_date(tree, declared),
         "section": section,
         "body": body,
-        "description": description,
-        "language": _language(tree, metas, article),
-        "site_name": site_name,
+        "description": summary,
+        "language": language(tree, declared),
+        "site_name": site,
         "domain": domain,
         "related": related,
     }
@@ -271,192 +252,11 @@ def _parse(html: str | bytes, content_type: str | None) -> HtmlElement | None:
     return None
 
 
-# --- Metadata -------------------------------------------------------------------
-
-
-def _jsonld_nodes(tree: HtmlElement) -> list[dict]:
-    """The top-level JSON-LD objects, @graph members and WebPage main entities.
-
-    Each script is parsed on its own, so that one broken block does not lose the
-    others; nested objects (an ItemList's articles) are not candidates.
-    """
-    extractor = JsonLdExtractor()
-    nodes: list[dict] = []
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
-        try:
-            items = extractor.extract_items(script)
-        except Exception:  # noqa: BLE001 - extruct gave up on this block: try leniently
-            items = _lenient_json(script.text_content())
-        for item in items:
-            graph = item.get("@graph") if isinstance(item, dict) else None
-            for node in [item, *(graph if isinstance(graph, list) else [graph])]:
-                if isinstance(node, dict):
-                    nodes.append(node)
-                    main = node.get("mainEntity")
-                    if isinstance(main, dict) and "WebPage" in str(node.get("@type")):
-                        nodes.append(main)
-    return nodes
-
-
-def _lenient_json(text: str) -> list:
-    """JSON with HTML/JS comments, CDATA markers, trailing commas or text around it."""
-    text = _TRAILING_COMMA_RE.sub(r"\1", _JS_JUNK_RE.sub("", text))
-    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
-    end = max(text.rfind("}"), text.rfind("]"))
-    try:
-        data = json.loads(_CONTROL_RE.sub(" ", text[start:end + 1]), strict=False)
-    except ValueError:
-        logger.debug("dropping an unparsable JSON-LD block")
-        return []
-    return data if isinstance(data, list) else [data]
-
-
-def _types(node: dict) -> set[str]:
-    types = node.get("@type")
-    types = types if isinstance(types, list) else [types]
-    return {t.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for t in types if isinstance(t, str)}
-
-
-def _metas(tree: HtmlElement) -> dict[str, str]:
-    """Meta values by lowercased property/name/itemprop; the first non-empty one wins."""
-    metas: dict[str, str] = {}
-    for item in OpenGraphExtractor().extract_items(tree):
-        for prop, value in item["properties"]:
-            if value and value.strip():
-                metas.setdefault(prop.lower(), value.strip())
-    for meta in tree.iter("meta"):
-        key = meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv")
-        value = meta.get("content")
-        if key and value and value.strip():
-            metas.setdefault(key.strip().lower(), value.strip())
-    return metas
-
-
-def _meta(metas: dict[str, str], keys: tuple[str, ...]) -> str | None:
-    return next((metas[k] for k in keys if metas.get(k)), None)
-
-
-def _clean(value: Any) -> str | None:
-    """A string value with entities decoded (JSON-LD often has "&#8217;") and spaces folded."""
-    if not isinstance(value, str):
-        return None
-    return _SPACE_RE.sub(" ", unescape(value) if "&" in value else value).strip() or None
-
-
-def _first(value: Any) -> Any:
-    return next((v for v in value if v), None) if isinstance(value, list) else value
-
-
-def _name(value: Any) -> str | None:
-    return _clean(_first(value.get("name"))) if isinstance(value, dict) else _clean(value)
+# --- Body -----------------------------------------------------------------------
 
 
 def _norm(text: str | None) -> str:
     return _SPACE_RE.sub(" ", text or "").strip().lower()
-
-
-def _site(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return host[4:] if host.startswith("www.") else host
-
-
-def _title(article: dict, metas: dict, h1: str | None, head: str | None, site: str | None,
-           domain: str) -> str | None:
-    candidates = [c for c in map(_clean, (article.get("headline"), metas.get("og:title"), h1, head)) if c]
-    if not candidates:
-        return None
-    title = candidates[0]
-    if title.endswith(("\u2026", "...")):  # a truncated headline: a longer one starts alike
-        stem = title.rstrip(".\u2026 ")
-        title = next((c for c in candidates[1:] if c.startswith(stem) and len(c) > len(stem)), title)
-    return _strip_site(title, site, domain)
-
-
-def _strip_site(title: str, site: str | None, domain: str) -> str:
-    """``title`` without a leading or trailing site name (" | The Daily Loopback")."""
-    names = {re.sub(r"\W", "", n.lower()) for n in (site, domain.split(".")[0]) if n}
-    names |= {"the" + n for n in names}
-    for _ in range(2):
-        seps = list(_TITLE_SEP_RE.finditer(title))
-        if not seps:
-            break
-        last, first = seps[-1], seps[0]
-        tail, lead = title[last.end():], title[:first.start()]
-        if re.sub(r"\W", "", tail.lower()) in names or (
-            "|" in last.group() and len(tail.split()) <= 4 and len(title[:last.start()].split()) >= 3
-        ):
-            title = title[:last.start()].strip()
-        elif re.sub(r"\W", "", lead.lower()) in names:
-            title = title[first.end():].strip()
-        else:
-            break
-    return title
-
-
-def _authors(tree: HtmlElement, article: dict, metas: dict) -> tuple[list[str], str]:
-    """(author names as found, the byline text when the names come from it, else "")."""
-    names: list[str] = []
-    for key in ("author", "creator"):
-        value = article.get(key)
-        names = [n for n in map(_name, value if isinstance(value, list) else [value]) if n]
-        if names:
-            break
-    meta = _clean(metas.get("author") or metas.get("article:author") or metas.get("parsely-author"))
-    if not names and meta and "://" not in meta:
-        names = [meta]
-    if names:
-        return list(dict.fromkeys(n for n in names if "://" not in n)), ""
-    # Names marked up as such (microdata, rel=author links), then a byline to parse.
-    for path in (_XPATH_ITEMPROP_AUTHORS, './/a[@rel="author"]'):
-        names = [n.strip(" ,;") for n in (_clean(el.text_content()) for el in tree.xpath(path)) if n]
-        names = [n for n in names if 1 < len(n) <= 80 and "://" not in n]
-        if names:
-            return list(dict.fromkeys(names)), ""
-    texts = (_clean(element.text_content()) for element in tree.xpath(_XPATH_BYLINE))
-    byline = next((text for text in texts if text and len(text) <= 120), "")
-    # "By Jane Doe and John Roe | March 2, 2024": the names, without the "By" or a date after them.
-    text = _BYLINE_END_RE.split(_BYLINE_RE.sub("", byline), maxsplit=1)[0]
-    names = [n for n in _AUTHOR_SPLIT_RE.split(text) if n and "://" not in n]
-    return list(dict.fromkeys(names)), byline
-
-
-def _time(tree: HtmlElement, prop: str, *, fallback: bool = True) -> str | None:
-    paths = [f'.//*[@itemprop="{prop}"]/@datetime|.//*[@itemprop="{prop}"]/@content']
-    if fallback:  # the article's own <time> before one in a header or teaser
-        paths += [".//article//time/@datetime|.//main//time/@datetime", ".//time/@datetime"]
-    for path in paths:
-        value = next((v.strip() for v in tree.xpath(path) if v.strip()), None)
-        if value:
-            return value
-    return None
-
-
-def _htmldate(tree: HtmlElement) -> str | None:
-    try:
-        return find_date(tree, extensive_search=False, original_date=True)
-    except Exception:  # noqa: BLE001 - a guess that fails is no date
-        logger.debug("htmldate failed", exc_info=True)
-        return None
-
-
-def _language(tree: HtmlElement, metas: dict, article: dict) -> str | None:
-    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
-    lang = lang or metas.get("content-language") or _clean(article.get("inLanguage"))
-    lang = lang or (metas.get("og:locale") or "").replace("_", "-")
-    return lang.strip() or None if lang else None
-
-
-def _canonical(tree: HtmlElement, metas: dict, url: str) -> str | None:
-    hrefs = tree.xpath('.//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
-    for href in [*hrefs[:1], metas.get("og:url")]:
-        if href and href.strip():
-            absolute = urljoin(url, href.strip())
-            if absolute.startswith(("http://", "https://")) and _site(absolute) == _site(url):
-                return absolute
-    return None
-
-
-# --- Body -----------------------------------------------------------------------
 
 
 def _link_texts(tree: HtmlElement) -> dict:
@@ -509,24 +309,24 @@ def _clean_lines(lines: list[str], drop: set[str], links: set[str]) -> tuple[lis
     return kept[:-3] + tail if len(kept) > 3 else kept, link_lines
 
 
-def _reference(nodes: list[dict], article: dict) -> list[str]:
+def _reference(declared: Declared) -> list[str]:
     """The page's own text of the article from its JSON-LD, as paragraphs.
 
     A live blog's updates (headline, then text) when there are any, else the
     ``articleBody``; ``[]`` when the page has neither.
     """
-    for node in nodes:
-        updates = node.get("liveBlogUpdate") if "LiveBlogPosting" in _types(node) else None
+    for node in declared.nodes:
+        updates = node.get("liveBlogUpdate") if "LiveBlogPosting" in node_types(node) else None
         if isinstance(updates, list):
-            paragraphs = [_clean(u.get(k)) for u in updates if isinstance(u, dict)
+            paragraphs = [clean_text(u.get(k)) for u in updates if isinstance(u, dict)
                           for k in ("headline", "articleBody")]
             if any(paragraphs):
                 return [p for p in paragraphs if p]
-    body = article.get("articleBody")
+    body = declared.article.get("articleBody")
     if not isinstance(body, str):
         return []
     body = _TAG_STRIP_RE.sub(" ", body) if "<" in body else body  # some sites put HTML in it
-    return [p for p in map(_clean, body.split("\n")) if p]
+    return [p for p in map(clean_text, body.split("\n")) if p]
 
 
 def _check_against(lines: list[str], reference: list[str]) -> list[str]:
@@ -559,7 +359,7 @@ def _check_against(lines: list[str], reference: list[str]) -> list[str]:
 def _with_standfirst(tree: HtmlElement, lines: list[str], summaries: tuple) -> list[str]:
     """``lines`` after the standfirst: the page's description when the page shows it."""
     text = _norm(" ".join(lines))
-    for summary in map(_clean, summaries):
+    for summary in map(clean_text, summaries):
         if not summary or len(summary.split()) < 5 or _norm(summary)[:80] in text:
             continue
         for node in _XPATH_TEXT_START(tree, start=summary[:30]):

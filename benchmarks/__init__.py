@@ -1,0 +1,1 @@
+"""Benchmarks of the crawler, run as scripts (``python -m benchmarks.extraction``)."""

@@ -1,0 +1,347 @@
+"""Page metadata: what a news page says about itself, apart from its body.
+
+:func:`read_declared` reads what the page declares in markup meant for machines:
+its JSON-LD (each block parsed on its own) and its OpenGraph and other meta tags.
+The other functions read one field each from that and from the tree (microdata,
+bylines, ``<time>`` elements, htmldate's guess): title without a site-name
+suffix, authors, dates, section, site name, description, language and canonical
+URL. Values are reported as found: splitting authors and parsing dates is
+:mod:`crawler.normalize`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from html import unescape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from extruct.jsonld import JsonLdExtractor
+from extruct.opengraph import OpenGraphExtractor
+from htmldate import find_date
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+__all__ = [
+    "Declared",
+    "canonical_url",
+    "clean_text",
+    "declared_section",
+    "description",
+    "find_authors",
+    "find_title",
+    "language",
+    "modified_date",
+    "node_types",
+    "published_date",
+    "read_declared",
+    "site_domain",
+    "site_name",
+    "strip_site_name",
+]
+
+logger = logging.getLogger(__name__)
+
+_ARTICLE_TYPES = frozenset(
+    """Article NewsArticle ReportageNewsArticle AnalysisNewsArticle OpinionNewsArticle
+    BackgroundNewsArticle ReviewNewsArticle AskPublicNewsArticle SatiricalArticle
+    TechArticle Report BlogPosting LiveBlogPosting""".split()
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPACE_RE = re.compile(r"\s+")
+_JS_JUNK_RE = re.compile(r"<!\[CDATA\[|\]\]>|<!--|-->|^\s*//.*$", re.M)
+_TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
+_TITLE_SEP_RE = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022\u00bb]\s+|:\s+")
+_BYLINE_RE = re.compile(r"^\s*by[:\s]+(?=[A-Z\u00c0-\u024f])", re.I)
+# Where the names of a byline end: a separator, a date or "Updated".
+_BYLINE_END_RE = re.compile(
+    r"\s+[|\u2022\u00b7\u2013\u2014-]\s+|\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\s+updated\b"
+    r"|\s+(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}",
+    re.I,
+)
+_AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|\band\b|&|\|)\s*", re.I)
+_XPATH_ITEMPROP_AUTHORS = (
+    './/*[@itemprop="author"]//*[@itemprop="name"]'
+    '|.//*[@itemprop="author"][not(.//*[@itemprop="name"])]'
+)
+_XPATH_BYLINE = (
+    './/*[@class][contains(@class, "byline") or contains(@class, "author")]'
+    '|.//p[starts-with(normalize-space(substring(., 1, 40)), "By ")]'
+)
+_PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished",
+                   "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued",
+                   "dcterms.created", "sailthru.date", "parsely-pub-date")
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "last-modified",
+                  "dcterms.modified")
+_SECTION_META = ("article:section", "section", "parsely-section")
+_DESCRIPTION_META = ("description", "og:description", "twitter:description")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a page declares about itself in JSON-LD and meta tags.
+
+    ``nodes``: the top-level JSON-LD objects, ``@graph`` members and WebPage main
+    entities, in page order; ``article``: the first of them with an article type
+    (``NewsArticle``, ``BlogPosting``, ...), ``{}`` when none; ``metas``: meta
+    values by lowercased property/name/itemprop/http-equiv, the first non-empty
+    value of each.
+    """
+
+    nodes: list[dict]
+    article: dict
+    metas: dict[str, str]
+
+
+def read_declared(tree: HtmlElement) -> Declared:
+    """The JSON-LD and meta tags of ``tree``; never raises on broken JSON-LD.
+
+    Each JSON-LD script is parsed on its own, so that one broken block does not
+    lose the others; a block extruct rejects is retried leniently (comments,
+    CDATA markers, trailing commas and text around the JSON removed) and dropped
+    when that fails too. Nested objects (an ItemList's articles) are not nodes.
+    """
+    nodes = _jsonld_nodes(tree)
+    article = next((n for n in nodes if node_types(n) & _ARTICLE_TYPES), None) or {}
+    return Declared(nodes=nodes, article=article, metas=_metas(tree))
+
+
+def node_types(node: dict) -> set[str]:
+    """The ``@type`` names of a JSON-LD ``node``, without schema.org URL prefixes."""
+    types = node.get("@type")
+    types = types if isinstance(types, list) else [types]
+    return {t.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for t in types if isinstance(t, str)}
+
+
+def clean_text(value: Any) -> str | None:
+    """A string ``value`` with entities decoded (JSON-LD often has "&#8217;") and
+    spaces folded; ``None`` for an empty string or anything that is not a string."""
+    if not isinstance(value, str):
+        return None
+    return _SPACE_RE.sub(" ", unescape(value) if "&" in value else value).strip() or None
+
+
+def site_domain(url: str) -> str:
+    """The host of ``url`` without a leading "www." ("" when it has none)."""
+    host = urlsplit(url).hostname or ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def declared_section(declared: Declared) -> str | None:
+    """The section the page names: JSON-LD ``articleSection``, else a section meta tag."""
+    return (clean_text(_first(declared.article.get("articleSection")))
+            or clean_text(_meta(declared.metas, _SECTION_META)))
+
+
+def site_name(declared: Declared) -> str | None:
+    """``og:site_name``, else the name of the JSON-LD article's publisher."""
+    return (clean_text(declared.metas.get("og:site_name"))
+            or _name(_first(declared.article.get("publisher"))))
+
+
+def description(declared: Declared) -> str | None:
+    """The description meta tags (plain, OpenGraph, Twitter), else the JSON-LD one."""
+    return clean_text(_meta(declared.metas, _DESCRIPTION_META)
+                      or declared.article.get("description"))
+
+
+def find_title(declared: Declared, h1: str | None, head_title: str | None,
+               site: str | None, domain: str) -> str | None:
+    """The page's headline without a site-name prefix or suffix, or ``None``.
+
+    The first of the JSON-LD headline, ``og:title``, the text of the first
+    ``h1`` and the ``<title>``; when it is truncated ("..."), a longer candidate
+    starting alike. ``site`` and ``domain`` are what :func:`strip_site_name` strips.
+    """
+    candidates = [c for c in map(clean_text, (declared.article.get("headline"),
+                                              declared.metas.get("og:title"), h1, head_title)) if c]
+    if not candidates:
+        return None
+    title = candidates[0]
+    if title.endswith(("\u2026", "...")):  # a truncated headline: a longer one starts alike
+        stem = title.rstrip(".\u2026 ")
+        title = next((c for c in candidates[1:] if c.startswith(stem) and len(c) > len(stem)), title)
+    return strip_site_name(title, site, domain)
+
+
+def strip_site_name(title: str, site: str | None, domain: str) -> str:
+    """``title`` without a leading or trailing site name (" | The Daily Loopback").
+
+    A part is the site name when it is ``site`` or the first label of ``domain``
+    (letters and digits compared, an optional "The" before it); a short part
+    after the last "|" of a longer title is taken to be one too. At most two
+    parts are removed.
+    """
+    names = {re.sub(r"\W", "", n.lower()) for n in (site, domain.split(".")[0]) if n}
+    names |= {"the" + n for n in names}
+    for _ in range(2):
+        seps = list(_TITLE_SEP_RE.finditer(title))
+        if not seps:
+            break
+        last, first = seps[-1], seps[0]
+        tail, lead = title[last.end():], title[:first.start()]
+        if re.sub(r"\W", "", tail.lower()) in names or (
+            "|" in last.group() and len(tail.split()) <= 4 and len(title[:last.start()].split()) >= 3
+        ):
+            title = title[:last.start()].strip()
+        elif re.sub(r"\W", "", lead.lower()) in names:
+            title = title[first.end():].strip()
+        else:
+            break
+    return title
+
+
+def find_authors(tree: HtmlElement, declared: Declared) -> tuple[list[str], str]:
+    """(author names as found, the byline text when the names come from it, else "").
+
+    The JSON-LD article's ``author`` (else ``creator``), else an author meta tag,
+    else microdata ``itemprop="author"`` names or ``rel="author"`` links, else the
+    names of the first byline on the page ("By Jane Doe and John Roe | March 2").
+    Names are unique, in order; URLs are never names. Read it after the teaser
+    blocks are gone from ``tree``: their bylines are not the article's.
+    """
+    names: list[str] = []
+    for key in ("author", "creator"):
+        value = declared.article.get(key)
+        names = [n for n in map(_name, value if isinstance(value, list) else [value]) if n]
+        if names:
+            break
+    metas = declared.metas
+    meta = clean_text(metas.get("author") or metas.get("article:author") or metas.get("parsely-author"))
+    if not names and meta and "://" not in meta:
+        names = [meta]
+    if names:
+        return list(dict.fromkeys(n for n in names if "://" not in n)), ""
+    # Names marked up as such (microdata, rel=author links), then a byline to parse.
+    for path in (_XPATH_ITEMPROP_AUTHORS, './/a[@rel="author"]'):
+        names = [n.strip(" ,;") for n in (clean_text(el.text_content()) for el in tree.xpath(path)) if n]
+        names = [n for n in names if 1 < len(n) <= 80 and "://" not in n]
+        if names:
+            return list(dict.fromkeys(names)), ""
+    texts = (clean_text(element.text_content()) for element in tree.xpath(_XPATH_BYLINE))
+    byline = next((text for text in texts if text and len(text) <= 120), "")
+    # "By Jane Doe and John Roe | March 2, 2024": the names, without the "By" or a date after them.
+    text = _BYLINE_END_RE.split(_BYLINE_RE.sub("", byline), maxsplit=1)[0]
+    names = [n for n in _AUTHOR_SPLIT_RE.split(text) if n and "://" not in n]
+    return list(dict.fromkeys(names)), byline
+
+
+def published_date(tree: HtmlElement, declared: Declared) -> str | None:
+    """The publication date as found (offset kept), or ``None``.
+
+    JSON-LD ``datePublished``, else a publication meta tag, else microdata, else
+    the article's ``<time datetime>``, else htmldate's guess from the page.
+    """
+    return (clean_text(declared.article.get("datePublished")) or _meta(declared.metas, _PUBLISHED_META)
+            or _time(tree, "datePublished") or _htmldate(tree))
+
+
+def modified_date(tree: HtmlElement, declared: Declared) -> str | None:
+    """The date of the last change as found: JSON-LD, meta tag or microdata, else ``None``."""
+    return (clean_text(declared.article.get("dateModified")) or _meta(declared.metas, _MODIFIED_META)
+            or _time(tree, "dateModified", fallback=False))
+
+
+def language(tree: HtmlElement, declared: Declared) -> str | None:
+    """The page's language tag: ``<html lang>``, Content-Language, JSON-LD, og:locale."""
+    metas, article = declared.metas, declared.article
+    lang = tree.get("lang") or tree.get("{http://www.w3.org/XML/1998/namespace}lang")
+    lang = lang or metas.get("content-language") or clean_text(article.get("inLanguage"))
+    lang = lang or (metas.get("og:locale") or "").replace("_", "-")
+    return lang.strip() or None if lang else None
+
+
+def canonical_url(tree: HtmlElement, declared: Declared, url: str) -> str | None:
+    """rel=canonical, else og:url, made absolute against ``url``; ``None`` unless
+    it is an http(s) URL on the site of ``url`` (a syndicated copy is not ours)."""
+    hrefs = tree.xpath('.//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
+    for href in [*hrefs[:1], declared.metas.get("og:url")]:
+        if href and href.strip():
+            absolute = urljoin(url, href.strip())
+            if absolute.startswith(("http://", "https://")) and site_domain(absolute) == site_domain(url):
+                return absolute
+    return None
+
+
+# --- Helpers --------------------------------------------------------------------
+
+
+def _jsonld_nodes(tree: HtmlElement) -> list[dict]:
+    extractor = JsonLdExtractor()
+    nodes: list[dict] = []
+    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+        try:
+            items = extractor.extract_items(script)
+        except Exception:  # noqa: BLE001 - extruct gave up on this block: try leniently
+            items = _lenient_json(script.text_content())
+        for item in items:
+            graph = item.get("@graph") if isinstance(item, dict) else None
+            for node in [item, *(graph if isinstance(graph, list) else [graph])]:
+                if isinstance(node, dict):
+                    nodes.append(node)
+                    main = node.get("mainEntity")
+                    if isinstance(main, dict) and "WebPage" in str(node.get("@type")):
+                        nodes.append(main)
+    return nodes
+
+
+def _lenient_json(text: str) -> list:
+    """JSON with HTML/JS comments, CDATA markers, trailing commas or text around it."""
+    text = _TRAILING_COMMA_RE.sub(r"\1", _JS_JUNK_RE.sub("", text))
+    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+    end = max(text.rfind("}"), text.rfind("]"))
+    try:
+        data = json.loads(_CONTROL_RE.sub(" ", text[start:end + 1]), strict=False)
+    except ValueError:
+        logger.debug("dropping an unparsable JSON-LD block")
+        return []
+    return data if isinstance(data, list) else [data]
+
+
+def _metas(tree: HtmlElement) -> dict[str, str]:
+    metas: dict[str, str] = {}
+    for item in OpenGraphExtractor().extract_items(tree):
+        for prop, value in item["properties"]:
+            if value and value.strip():
+                metas.setdefault(prop.lower(), value.strip())
+    for meta in tree.iter("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv")
+        value = meta.get("content")
+        if key and value and value.strip():
+            metas.setdefault(key.strip().lower(), value.strip())
+    return metas
+
+
+def _meta(metas: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((metas[k] for k in keys if metas.get(k)), None)
+
+
+def _first(value: Any) -> Any:
+    return next((v for v in value if v), None) if isinstance(value, list) else value
+
+
+def _name(value: Any) -> str | None:
+    return clean_text(_first(value.get("name"))) if isinstance(value, dict) else clean_text(value)
+
+
+def _time(tree: HtmlElement, prop: str, *, fallback: bool = True) -> str | None:
+    paths = [f'.//*[@itemprop="{prop}"]/@datetime|.//*[@itemprop="{prop}"]/@content']
+    if fallback:  # the article's own <time> before one in a header or teaser
+        paths += [".//article//time/@datetime|.//main//time/@datetime", ".//time/@datetime"]
+    for path in paths:
+        value = next((v.strip() for v in tree.xpath(path) if v.strip()), None)
+        if value:
+            return value
+    return None
+
+
+def _htmldate(tree: HtmlElement) -> str | None:
+    try:
+        return find_date(tree, extensive_search=False, original_date=True)
+    except Exception:  # noqa: BLE001 - a guess that fails is no date
+        logger.debug("htmldate failed", exc_info=True)
+        return None
