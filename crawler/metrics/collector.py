@@ -1,0 +1,211 @@
+"""The custom collector: a worker's Scrapy stats and the shared frontier, read at scrape time.
+
+Each Scrapy stat that matters is mapped to one metric on purpose (the table
+below); the rest of the stats are left out rather than dumped. Every family
+carries a constant ``spider`` label (one value per worker), and every labelled
+family lists all of its label values, zeros included, so that ``rate()`` and
+the alert rules see a series from the first scrape on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+    from scrapy.statscollectors import StatsCollector
+
+    from crawler.frontier.core import Frontier, FrontierCounts
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CrawlCollector", "DOWNLOAD_ERROR_REASONS", "OUTCOMES", "REFUSAL_REASONS",
+           "STATUS_CLASSES", "download_error_reason"]
+
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+DOWNLOAD_ERROR_REASONS = ("timeout", "dns", "connection_refused", "connection", "tls",
+                          "cancelled", "other")
+OUTCOMES = ("stored", "duplicate_url", "duplicate_content", "near_duplicate", "invalid")
+REFUSAL_REASONS = ("offsite", "private_network", "robots", "depth_limit")
+PAGE_KINDS = ("article", "listing", "non_html")
+DROP_REASONS = ("corrupt", "unserializable")
+LOG_LEVELS = ("warning", "error", "critical")
+
+# Exceptions that the downloader stats count but that are refusals, counted
+# as such (crawler.netguard.RefusedAddress, robots.txt's IgnoreRequest).
+_NOT_DOWNLOAD_ERRORS = ("RefusedAddress", "IgnoreRequest")
+
+
+def download_error_reason(exception_path: str) -> str | None:
+    """The ``reason`` label of a ``downloader/exception_type_count/<path>`` stat.
+
+    None for the exceptions that are refusals rather than failed downloads.
+    """
+    name = exception_path.rsplit(".", 1)[-1]
+    if name in _NOT_DOWNLOAD_ERRORS:
+        return None
+    name = name.lower()
+    if "timeout" in name or "timedout" in name:
+        return "timeout"
+    if "dns" in name or "resolve" in name or "lookup" in name:
+        return "dns"
+    if "refused" in name:
+        return "connection_refused"
+    if any(word in exception_path.lower() for word in ("ssl", "tls", "certificate")):
+        return "tls"  # OpenSSL.SSL.Error: the module says it
+    if "cancel" in name:  # mostly DOWNLOAD_MAXSIZE
+        return "cancelled"
+    if any(word in name for word in ("connect", "connection", "neverreceived", "dataloss",
+                                     "tunnel", "downloadfailed", "partial")):
+        return "connection"
+    return "other"
+
+
+def _sum(stats: Mapping[str, object], prefix: str) -> float:
+    return sum(value for key, value in stats.items()
+               if key.startswith(prefix) and isinstance(value, (int, float)))
+
+
+def _labelled(stats: Mapping[str, object]) -> dict[str, tuple[str, str, dict[str, float]]]:
+    """Counter families with one label: name -> (help, label name, {label value: count})."""
+    classes = dict.fromkeys(STATUS_CLASSES, 0.0)
+    errors = dict.fromkeys(DOWNLOAD_ERROR_REASONS, 0.0)
+    for key, value in stats.items():
+        if key.startswith("downloader/response_status_count/"):
+            code = key.rsplit("/", 1)[-1]
+            if code[:1] in "12345":
+                classes[f"{code[0]}xx"] += value
+        elif key.startswith("downloader/exception_type_count/"):
+            reason = download_error_reason(key.rsplit("/", 1)[-1])
+            if reason is not None:
+                errors[reason] += value
+    return {
+        "crawler_responses": ("Responses received, by HTTP status class", "status_class", classes),
+        "crawler_download_errors": ("Downloads that failed without a response, by reason",
+                                    "reason", errors),
+        "crawler_articles": ("Articles through the item pipelines, by outcome", "outcome", {
+            "stored": stats.get("articles/stored", 0),
+            "duplicate_url": stats.get("dedupe/duplicate_url", 0),
+            "duplicate_content": stats.get("dedupe/duplicate_content", 0),
+            "near_duplicate": stats.get("dedupe/near_duplicate", 0),
+            "invalid": _sum(stats, "articles/invalid/"),
+        }),
+        "crawler_pages": ("Pages the spider parsed, by kind", "kind", {
+            kind: stats.get(f"pages/{kind}", 0) for kind in PAGE_KINDS}),
+        "crawler_requests_refused": ("Requests or links refused by policy, by reason", "reason", {
+            "offsite": stats.get("offsite/dropped", 0),
+            "private_network": stats.get("netguard/refused", 0),
+            "robots": stats.get("robotstxt/forbidden", 0),
+            "depth_limit": stats.get("depth/request_ignored_count", 0),
+        }),
+        "crawler_requests_dropped": ("Requests that the frontier could not hold or read, by reason",
+                                     "reason", {
+            "corrupt": stats.get("frontier/corrupt", 0),
+            "unserializable": stats.get("frontier/unserializable", 0),
+        }),
+        "crawler_log_messages": ("Log records of this worker, by level", "level", {
+            level: stats.get(f"log_count/{level.upper()}", 0) for level in LOG_LEVELS}),
+    }
+
+
+# Counter families without a label: name -> (help, value from the stats).
+_PLAIN: tuple[tuple[str, str, Callable[[Mapping[str, object]], float]], ...] = (
+    ("crawler_response_bytes", "Bytes of responses received (status line, headers, body)",
+     lambda s: s.get("downloader/response_bytes", 0)),
+    ("crawler_requests_enqueued", "Requests this worker queued in the frontier",
+     lambda s: s.get("scheduler/enqueued/redis", 0)),
+    ("crawler_requests_duplicate", "Requests not queued because the frontier had seen them",
+     lambda s: s.get("frontier/duplicate", 0)),
+    ("crawler_requests_leased", "Requests this worker leased from the frontier",
+     lambda s: s.get("scheduler/dequeued/redis", 0)),
+    ("crawler_requests_retried", "Requests retried: by Scrapy's retry middleware, or queued "
+     "again because their articles could not be stored",
+     lambda s: s.get("retry/count", 0) + s.get("frontier/retried", 0)),
+    ("crawler_requests_failed", "Requests that failed for good, after their retries",
+     lambda s: _sum(s, "pages/failed/")),
+    ("crawler_leases_expired", "Expired leases (of any worker) this worker took back",
+     lambda s: s.get("frontier/leases_expired", 0)),
+    ("crawler_spider_errors", "Exceptions raised by spider callbacks",
+     lambda s: s.get("spider_exceptions/count", 0)),
+    ("crawler_host_backoffs", "Times a host answered 429 or 503 and every worker kept off it",
+     lambda s: s.get("frontier/backoff", 0)),
+    ("crawler_redis_errors", "Frontier operations that failed on Redis and were retried later",
+     lambda s: s.get("frontier/redis_errors", 0)),
+)
+
+# Gauges of the whole crawl, from Redis: name -> (help, FrontierCounts attribute).
+_FRONTIER = (
+    ("crawler_frontier_queued", "Requests queued in the shared frontier", "queued"),
+    ("crawler_frontier_in_flight", "Requests leased by workers and not finished", "in_flight"),
+    ("crawler_frontier_seen", "Request fingerprints seen by the frontier", "seen"),
+    ("crawler_frontier_dead_letters", "Requests set aside after too many failed leases",
+     "dead_letters"),
+    ("crawler_workers_alive", "Workers whose heartbeat is recent", "workers_alive"),
+)
+
+
+class CrawlCollector(Collector):
+    """Turns one worker's Scrapy stats and its crawl's frontier into metric families.
+
+    ``stats`` is the crawler's stats collector, read on every scrape.
+    ``frontier`` is read with one ``Frontier.counts()`` round trip at most
+    once per ``cache_seconds``, however many scrapes arrive; when Redis does
+    not answer the frontier gauges are left out and ``crawler_redis_up`` is 0.
+    """
+
+    def __init__(self, stats: StatsCollector, frontier: Frontier, spider: str, *,
+                 cache_seconds: float = 1.0, worker_timeout: float = 30.0) -> None:
+        self.stats = stats
+        self.frontier = frontier
+        self.spider = spider
+        self.cache_seconds = cache_seconds
+        self.worker_timeout = worker_timeout
+        self._lock = threading.Lock()
+        self._counts: FrontierCounts | None = None
+        self._counts_at = float("-inf")
+
+    def frontier_counts(self) -> FrontierCounts | None:
+        """The cached snapshot of the frontier, refreshed when older than ``cache_seconds``."""
+        with self._lock:  # concurrent scrapes share one round trip
+            now = time.monotonic()
+            if now - self._counts_at >= self.cache_seconds:
+                try:
+                    self._counts = self.frontier.counts(worker_timeout=self.worker_timeout, top=1)
+                except Exception as exc:  # noqa: BLE001 - a scrape must still answer
+                    logger.warning("Cannot read the frontier for metrics: %s", exc)
+                    self._counts = None
+                self._counts_at = now
+            return self._counts
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        # Scrapes run on the HTTP server's threads while the reactor updates the
+        # stats: dict.copy() is one C call under the GIL, iterating is not.
+        stats = self.stats.get_stats().copy()
+        spider = self.spider
+        for name, (help_text, label, values) in _labelled(stats).items():
+            family = CounterMetricFamily(name, help_text, labels=["spider", label])
+            for value, count in values.items():
+                family.add_metric([spider, value], count)
+            yield family
+        for name, help_text, read in _PLAIN:
+            family = CounterMetricFamily(name, help_text, labels=["spider"])
+            family.add_metric([spider], read(stats))
+            yield family
+        counts = self.frontier_counts()
+        up = GaugeMetricFamily("crawler_redis_up", "1 when the last read of the frontier from "
+                               "Redis succeeded", labels=["spider"])
+        up.add_metric([spider], 0 if counts is None else 1)
+        yield up
+        if counts is None:
+            return
+        for name, help_text, attribute in _FRONTIER:
+            family = GaugeMetricFamily(name, help_text, labels=["spider"])
+            family.add_metric([spider], getattr(counts, attribute))
+            yield family

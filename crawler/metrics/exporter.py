@@ -1,0 +1,160 @@
+"""The ``MetricsExporter`` extension: one worker's ``/metrics`` and ``/healthz``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
+
+from crawler.frontier.connection import redis_from_settings
+from crawler.frontier.core import Frontier
+from crawler.keys import Keys
+from crawler.metrics.collector import CrawlCollector
+from crawler.metrics.http import HealthCheck, MetricsServer, make_app
+
+if TYPE_CHECKING:
+    import redis
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.settings import BaseSettings
+    from scrapy.statscollectors import StatsCollector
+    from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MetricsConfig", "MetricsExporter"]
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """The ``METRICS_*`` settings, checked together. ``port`` None: no endpoint."""
+
+    port: int | None
+    host: str
+    cache_seconds: float
+    latency_buckets: tuple[float, ...]
+    healthz_stall_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Self:
+        """Raises ValueError, naming the setting, for a value that cannot work."""
+        raw_port = settings.get("METRICS_PORT")
+        port = None
+        if raw_port not in (None, ""):
+            try:
+                port = settings.getint("METRICS_PORT")
+            except ValueError:
+                raise ValueError(f"METRICS_PORT must be a port number, got {raw_port!r}") from None
+            if not 0 <= port <= 65535:
+                raise ValueError(f"METRICS_PORT must be between 0 and 65535, got {port}")
+        try:
+            buckets = tuple(float(bound) for bound in settings.getlist("METRICS_LATENCY_BUCKETS"))
+        except ValueError:
+            raise ValueError("METRICS_LATENCY_BUCKETS must be numbers of seconds") from None
+        if not buckets or buckets[0] <= 0 or list(buckets) != sorted(set(buckets)):
+            raise ValueError("METRICS_LATENCY_BUCKETS must be increasing positive numbers of seconds")
+        config = cls(
+            port=port,
+            host=settings.get("METRICS_HOST"),
+            cache_seconds=settings.getfloat("METRICS_CACHE_SECONDS"),
+            latency_buckets=buckets,
+            healthz_stall_seconds=settings.getfloat("METRICS_HEALTHZ_STALL_SECONDS"),
+        )
+        if config.cache_seconds < 0:
+            raise ValueError("METRICS_CACHE_SECONDS must be 0 or more")
+        if config.healthz_stall_seconds <= MetricsExporter.beat_seconds:
+            raise ValueError(f"METRICS_HEALTHZ_STALL_SECONDS must be more than "
+                             f"{MetricsExporter.beat_seconds:g} (how often the reactor beats)")
+        return config
+
+
+class MetricsExporter:
+    """Serves ``/metrics`` and ``/healthz`` of one worker on ``METRICS_PORT``.
+
+    The registry is the exporter's own (never prometheus_client's global one),
+    so several workers or tests in one process never collide. It holds the
+    download latency histogram (observed on ``response_received`` from
+    ``response.meta["download_latency"]``), the :class:`CrawlCollector`
+    (Scrapy stats and the frontier, read at scrape time) and the process
+    metrics. Port 0 picks a free port; the port is logged either way.
+    """
+
+    beat_seconds = 1.0
+
+    def __init__(self, config: MetricsConfig, stats: StatsCollector, client: redis.Redis,
+                 spider: str, *, worker_timeout: float = 30.0) -> None:
+        self.config = config
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.collector = CrawlCollector(stats, Frontier(client, Keys(spider)), spider,
+                                        cache_seconds=config.cache_seconds,
+                                        worker_timeout=worker_timeout)
+        self.registry.register(self.collector)
+        ProcessCollector(registry=self.registry)
+        self.latency = Histogram(
+            "crawler_download_latency_seconds", "Time from sending a request to its response",
+            ["spider"], buckets=config.latency_buckets, registry=self.registry,
+        ).labels(spider)
+        self.health = HealthCheck(client.ping, stall_seconds=config.healthz_stall_seconds)
+        self.server = MetricsServer(make_app(self.registry, self.health), config.host,
+                                    config.port or 0)
+        self._beat: task.LoopingCall | None = None
+        self.crawler: Crawler | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        config = MetricsConfig.from_settings(settings)
+        if config.port is None:
+            raise NotConfigured("METRICS_PORT is not set")
+        ext = cls(config, crawler.stats, redis_from_settings(settings), crawler.spidercls.name,
+                  worker_timeout=settings.getfloat("FRONTIER_WORKER_TIMEOUT"))
+        ext.crawler = crawler
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        return ext
+
+    def start(self) -> int:
+        """Start beating and serving; returns the port. Raises OSError when it cannot bind."""
+        port = self.server.start()
+        self._beat = task.LoopingCall(self.health.beat)
+        self._beat.start(self.beat_seconds, now=True)
+        logger.info("Serving metrics on http://%s:%d/metrics (health: /healthz)",
+                    self.config.host, port)
+        return port
+
+    def stop(self) -> None:
+        if self._beat is not None and self._beat.running:
+            self._beat.stop()
+        self.server.stop()
+
+    def spider_opened(self, spider: Spider) -> None:
+        try:
+            self.start()
+        except OSError as exc:
+            # Monitoring that silently is not there is worse than a worker that will not start.
+            logger.error("Cannot serve metrics on %s:%d: %s. Give each worker on a host its own "
+                         "--metrics-port (0 picks a free one).",
+                         self.config.host, self.config.port, exc.strerror or exc)
+            if self.crawler is not None and self.crawler.engine is not None:
+                deferred_from_coro(self.crawler.engine.close_spider_async(
+                    reason="metrics_port_unavailable"))
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.stop()
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        latency = response.meta.get("download_latency")
+        if isinstance(latency, (int, float)) and latency >= 0:
+            self.latency.observe(latency)
