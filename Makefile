@@ -1,6 +1,6 @@
 # Two commands on a fresh Debian machine: `make demo` and `make test`.
 # Both install what is missing first: redis-server (apt-get) and the Python
-# packages (into .venv).
+# packages (into .venv); `make test` also Prometheus and promtool (apt-get).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test clean
+.PHONY: install system-deps test-deps demo test clean smoke
 
 install: system-deps $(STAMP)
 
@@ -17,6 +17,19 @@ system-deps:
 	  echo "Installing redis-server (Debian package)"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
+
+# tests/test_prometheus.py runs a real Prometheus and promtool. Where Debian
+# has no prometheus package nothing is installed, and those tests fail saying so.
+test-deps:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "Installing prometheus and promtool (Debian package)"; \
+	  apt-cache policy prometheus 2>/dev/null | grep -q 'Candidate: [0-9]' || $(SUDO) apt-get update -qq; \
+	  if apt-cache policy prometheus 2>/dev/null | grep -q 'Candidate: [0-9]'; then \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+	      || echo "Could not install prometheus: tests/test_prometheus.py will fail"; \
+	  else \
+	    echo "No prometheus package in the apt sources: tests/test_prometheus.py will fail"; \
+	  fi; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +40,13 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/crawler demo
 
-test: install
+test: install test-deps
 	$(BIN)/python -m pytest
+
+# Builds the worker image and runs it in containers (podman; minutes, so not
+# part of `make test`): see deploy/README.md.
+smoke: install
+	bash deploy/smoke.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
