@@ -24,32 +24,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def redis_server():
-    """A private redis-server (never the default port), stopped after the session."""
+def start_redis_server(port: int, workdir: str, *extra: str) -> subprocess.Popen:
+    """A redis-server on 127.0.0.1:``port`` with ``extra`` options, once it answers PING."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed: run `make test`, which installs it")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="crawler-test-redis-")
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", workdir],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", workdir, *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
+    client = redis.Redis(port=port)
     deadline = time.monotonic() + 10
     while True:
         try:
             client.ping()
-            break
+            return proc
         except redis.ConnectionError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
                 pytest.fail("redis-server did not start")
             time.sleep(0.05)
-    yield url
+        finally:
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A private redis-server (never the default port), stopped after the session."""
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="crawler-test-redis-")
+    proc = start_redis_server(port, workdir, "--appendonly", "no")
+    yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(10)
     shutil.rmtree(workdir, ignore_errors=True)

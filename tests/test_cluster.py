@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from crawler.demo import expected_articles, serve
+from tests.conftest import start_redis_server
 from tests.test_end_to_end import cli, export, start_worker, wait
 
 
@@ -38,19 +39,10 @@ def cluster_url():
     ports: list[int] = []
     for _ in range(3):
         ports.append(_cluster_port(ports))
-    procs = [subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-         "--cluster-config-file", f"{workdir}/nodes-{port}.conf", "--save", "", "--appendonly", "no",
-         "--dir", workdir], stdout=subprocess.DEVNULL) for port in ports]
+    procs = [start_redis_server(port, workdir, "--cluster-enabled", "yes", "--cluster-config-file",
+                                f"{workdir}/nodes-{port}.conf", "--appendonly", "no")
+             for port in ports]
     try:
-        for port in ports:
-            client = redis.Redis(port=port)
-            for _ in range(100):
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    time.sleep(0.05)
         subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
                         "--cluster-replicas", "0", "--cluster-yes"],
                        check=True, capture_output=True, timeout=60)

@@ -10,22 +10,12 @@ import time
 import redis
 
 from crawler.demo import expected_articles, serve
-from tests.conftest import free_port
+from tests.conftest import free_port, start_redis_server
 from tests.test_end_to_end import cli, export, start_worker, wait
 
 
 def _start_redis(port: int, workdir: str) -> subprocess.Popen:
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "yes", "--appendfsync", "always", "--dir", workdir],
-                            stdout=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            return proc
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
+    return start_redis_server(port, workdir, "--appendonly", "yes", "--appendfsync", "always")
 
 
 def test_worker_survives_a_redis_restart(tmp_path):
