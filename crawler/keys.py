@@ -79,7 +79,7 @@ class Keys:
 
     @property
     def seen_bloom(self) -> str:
-        """STRING (bitmap): the Bloom filter of seen fingerprints (``FRONTIER_SEEN = "bloom"``)."""
+        """Prefix of the Bloom filter's chunks, STRING bitmaps ``<prefix>:<n>`` (``FRONTIER_SEEN = "bloom"``)."""
         return self._key("seen-bloom")
 
     @property

@@ -135,7 +135,7 @@ class Frontier:
         token = self.seen.token
         with pipeline(self.client) as pipe:
             for start in range(0, len(entries), _BATCH):
-                args: list[str | int] = [flag, self.seen.mode]
+                args: list[str | int] = [flag, self.seen.mode, self.seen.chunk_bits]
                 for entry in entries[start:start + _BATCH]:
                     args += (token(entry.fingerprint), entry.payload, -entry.priority, entry.host)
                 self._run("PUSH", *args, pipe=pipe)

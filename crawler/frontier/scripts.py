@@ -76,19 +76,31 @@ local function retry(item, max_attempts, reason, t)
 end
 """
 
-# ARGV: prefix, delay, check ("1"/"0"), seen mode ("set"/"bloom"), then per
+# ARGV: prefix, delay, check ("1"/"0"), seen mode ("set"/"bloom"), bits per Bloom
+# chunk, then per
 # request: seen token (fingerprint, or Bloom bit positions "p1,p2,..", or ""),
 # JSON ("" to only mark the token seen), score (-priority), host.
 # Marks each token as seen and queues the request, unless check is on and the
 # token had been seen. Returns one 1 (queued) or 0 (seen before) per request.
 PUSH = _PRELUDE + """
-local check, bloom = ARGV[3] == '1', ARGV[4] == 'bloom'
+local check, bloom, chunk_bits = ARGV[3] == '1', ARGV[4] == 'bloom', tonumber(ARGV[5])
+-- The Bloom filter is a row of bitmaps of chunk_bits bits each, every one
+-- created at its full size: a bitmap grown by SETBIT gets up to twice the
+-- memory it needs, and one string could hold no more than 2^32 bits.
+local function setbit(pos)
+  local chunk = K_BLOOM .. ':' .. math.floor(pos / chunk_bits)
+  if redis.call('EXISTS', chunk) == 0 then
+    -- SETRANGE on a new key allocates exactly the length asked for.
+    redis.call('SETRANGE', chunk, chunk_bits / 8 - 1, string.char(0))
+  end
+  return redis.call('SETBIT', chunk, pos % chunk_bits, 1)
+end
 local function mark_seen(token)
   if token == '' then return true end
   local new = false
   if bloom then
     for pos in string.gmatch(token, '%d+') do
-      if redis.call('SETBIT', K_BLOOM, pos, 1) == 0 then new = true end
+      if setbit(tonumber(pos)) == 0 then new = true end
     end
   else
     new = redis.call('SADD', K_SEEN, token) == 1
@@ -98,7 +110,7 @@ local function mark_seen(token)
 end
 local t = now()
 local out = {}
-for i = 5, #ARGV, 4 do
+for i = 6, #ARGV, 4 do
   local queued = 1
   if not mark_seen(ARGV[i]) and check then queued = 0 end
   if queued == 1 and ARGV[i + 1] ~= '' then enqueue(ARGV[i + 1], ARGV[i + 3], tonumber(ARGV[i + 2]), t) end

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SeenFilter"]
 
-# One Redis string holds at most 2**32 bits.
-_MAX_BITS = 2**32
+# The Bloom filter is kept in chunks of this many bits (keys seen-bloom:0, :1, ...):
+# 32 KiB less the string header, so that each chunk fills one allocator size
+# class exactly (a bitmap grown bit by bit can take twice the memory it needs).
+CHUNK_BITS = (32768 - 64) * 8
 
 
 @dataclass(frozen=True)
@@ -34,19 +36,21 @@ class SeenFilter:
     mode: str = "set"
     bits: int = 0
     hashes: int = 0
+    chunk_bits: int = CHUNK_BITS
 
     @classmethod
     def bloom(cls, capacity: int, error_rate: float) -> Self:
-        """The smallest Bloom filter holding ``capacity`` URLs at ``error_rate`` false positives."""
+        """The smallest Bloom filter holding ``capacity`` URLs at ``error_rate`` false positives.
+
+        Its size is rounded up to whole chunks, which only lowers the error rate.
+        """
         if capacity < 1:
             raise ValueError("FRONTIER_BLOOM_CAPACITY must be at least 1")
         if not 0 < error_rate < 1:
             raise ValueError("FRONTIER_BLOOM_ERROR_RATE must be between 0 and 1")
-        bits = math.ceil(-capacity * math.log(error_rate) / math.log(2) ** 2)
-        if bits > _MAX_BITS:
-            raise ValueError(f"a Bloom filter for {capacity:,} URLs at {error_rate} needs {bits:,} bits; "
-                             f"one Redis string holds {_MAX_BITS:,}: lower the capacity or raise the error rate")
-        return cls("bloom", bits, max(1, round(bits / capacity * math.log(2))))
+        ideal = -capacity * math.log(error_rate) / math.log(2) ** 2
+        bits = math.ceil(ideal / CHUNK_BITS) * CHUNK_BITS
+        return cls("bloom", bits, max(1, round(ideal / capacity * math.log(2))))
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -72,7 +76,8 @@ class SeenFilter:
         Workers with different FRONTIER_SEEN settings would each trust their
         own filter and fetch or skip URLs at random.
         """
-        wanted = {"mode": self.mode, "bits": str(self.bits), "hashes": str(self.hashes)}
+        wanted = {"mode": self.mode, "bits": str(self.bits), "hashes": str(self.hashes),
+                  "chunk_bits": str(self.chunk_bits)}
         with pipeline(client, transaction=True) as pipe:
             for name, value in wanted.items():
                 pipe.hsetnx(keys.seen_config, name, value)
