@@ -18,6 +18,7 @@ from twisted.internet import task
 from crawler.frontier.connection import pipeline, redis_from_settings
 from crawler.frontier.core import Frontier
 from crawler.keys import Keys
+from crawler.metrics.collector import download_error_reason
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -173,6 +174,12 @@ class WorkerHeartbeat:
         for field, prefixes in STAT_FIELDS.items():
             counts[field] = sum(
                 value for key, value in stats.items()
-                if isinstance(value, int) and key.startswith(prefixes)
+                if isinstance(value, int) and key.startswith(prefixes) and not _is_refusal(key)
             )
         return counts
+
+
+def _is_refusal(stat: str) -> bool:
+    """A refused request (robots.txt, private network) that Scrapy counts as a download exception."""
+    return (stat.startswith("downloader/exception_type_count/")
+            and download_error_reason(stat.rsplit("/", 1)[-1]) is None)

@@ -35,6 +35,7 @@ def test_crawl_starts_a_private_redis_and_writes_the_articles(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["articles"] == summary["exported"] == len(expected)
     assert summary["duplicates"] == 3 and summary["worker_exit_codes"] == [0, 0]
+    assert summary["errors"] == 0  # robots.txt refusing /private/ is not an error
     assert sorted(json.loads(line)["url"] for line in out.read_text().splitlines()) == expected
     # The private redis-server is gone with its folder.
     assert not list(Path("/tmp").glob("crawler-redis-*/redis.sock"))

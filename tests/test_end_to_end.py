@@ -140,4 +140,5 @@ def test_private_addresses_are_refused_by_default(redis_url, site):
     assert site.hits == []
     status = json.loads(cli(redis_url, "status", "--json").stdout)
     assert status["errors"]["refused_private"] == 1
+    assert status["errors"]["download_errors"] == 0  # a refusal is not a failed download
     assert status["pages"] == 0
