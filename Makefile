@@ -30,6 +30,10 @@ test-deps:
 	  else \
 	    echo "No prometheus package in the apt sources: tests/test_prometheus.py will fail"; \
 	  fi; }
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing nginx (Debian package) for the frontier benchmark's test"; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx >/dev/null \
+	    || echo "Could not install nginx: tests/test_benchmark_frontier.py will be skipped"; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
