@@ -196,6 +196,8 @@ def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
     queue.push(Request("https://example.com/good#again"), fingerprint_url("https://example.com/good#again"))
     assert queue.pending == 2 and frontier.counts().queued == 2
     assert queue.flush() == (1, 1)  # the second is the same page
+    queue.push(Request("https://example.com/good?utm_source=x"), fingerprint_url("https://example.com/good"))
+    assert (queue.pending, queue.skipped) == (0, 1)  # known to this worker: no round trip
     requests = []
     while (request := queue.pop()) is not None:
         requests.append(request)

@@ -133,13 +133,21 @@ class Frontier:
         """
         flag = "1" if check_seen else "0"
         token = self.seen.token
-        with pipeline(self.client) as pipe:
-            for start in range(0, len(entries), _BATCH):
-                args: list[str | int] = [flag, self.seen.mode, self.seen.chunk_bits]
-                for entry in entries[start:start + _BATCH]:
-                    args += (token(entry.fingerprint), entry.payload, -entry.priority, entry.host)
-                self._run("PUSH", *args, pipe=pipe)
-            replies = pipe.execute()
+        batches = []
+        for start in range(0, len(entries), _BATCH):
+            args: list[str | int] = [flag, self.seen.mode, self.seen.chunk_bits]
+            for entry in entries[start:start + _BATCH]:
+                args += (token(entry.fingerprint), entry.payload, -entry.priority, entry.host)
+            batches.append(args)
+        if len(batches) == 1:
+            # redis-py checks SCRIPT EXISTS before every pipeline holding a script:
+            # a lone call saves that round trip (the usual case for a worker).
+            replies = [self._run("PUSH", *batches[0])]
+        else:
+            with pipeline(self.client) as pipe:
+                for args in batches:
+                    self._run("PUSH", *args, pipe=pipe)
+                replies = pipe.execute()
         return [bool(flag) for reply in replies for flag in reply]
 
     def lease(self, worker_id: str, lease_seconds: float, count: int = 1) -> Lease:

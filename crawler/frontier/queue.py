@@ -32,6 +32,8 @@ __all__ = ["LeasedQueue"]
 _MAX_SKIPS = 50
 # Pushes waiting in the outbox that trigger a flush on their own.
 _OUTBOX_LIMIT = 200
+# Fingerprints a worker remembers having pushed (about 100 bytes each).
+_KNOWN_LIMIT = 200_000
 
 
 class _NoSerializer:
@@ -67,6 +69,10 @@ class LeasedQueue(Base):
         self.held: dict[Request, str] = {}
         self._leased: deque[tuple[Request, str]] = deque()
         self._outbox: list[QueueEntry] = []
+        # Fingerprints this worker has pushed: "seen" only ever grows, so a link
+        # found again (menus, "More" blocks) needs no encoding and no round trip.
+        self._known: set[str] = set()
+        self.skipped = 0
         # Seconds until a host is ready, from the last empty pop (None: nothing queued).
         self.wait: float | None = None
 
@@ -95,6 +101,9 @@ class LeasedQueue(Base):
 
         Raises UnserializableRequest at once.
         """
+        if fingerprint and fingerprint in self._known:
+            self.skipped += 1
+            return
         self._outbox.append(self.entry(request, fingerprint))
         if len(self._outbox) >= _OUTBOX_LIMIT:
             self.flush()
@@ -109,6 +118,9 @@ class LeasedQueue(Base):
         except Exception:
             self._outbox = outbox + self._outbox  # keep them for the next flush
             raise
+        if len(self._known) > _KNOWN_LIMIT:
+            self._known.clear()  # a bounded cache: forgetting only costs round trips
+        self._known.update(entry.fingerprint for entry in outbox if entry.fingerprint)
         queued = sum(results)
         return queued, len(results) - queued
 

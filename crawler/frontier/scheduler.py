@@ -179,6 +179,8 @@ class Scheduler(RedisScheduler):
 
     def _flush(self) -> None:
         queued, duplicates = self.queue.flush()
+        duplicates += self.queue.skipped
+        self.queue.skipped = 0
         if queued:
             self.stats.inc_value("scheduler/enqueued/redis", queued)
         if duplicates:

@@ -76,8 +76,9 @@ class SeenFilter:
         Workers with different FRONTIER_SEEN settings would each trust their
         own filter and fetch or skip URLs at random.
         """
-        wanted = {"mode": self.mode, "bits": str(self.bits), "hashes": str(self.hashes),
-                  "chunk_bits": str(self.chunk_bits)}
+        wanted = {"mode": self.mode, "bits": str(self.bits), "hashes": str(self.hashes)}
+        if self.mode == "bloom":  # the chunk size only matters to a Bloom filter
+            wanted["chunk_bits"] = str(self.chunk_bits)
         with pipeline(client, transaction=True) as pipe:
             for name, value in wanted.items():
                 pipe.hsetnx(keys.seen_config, name, value)
