@@ -1,4 +1,4 @@
-"""The worker's heartbeat: crawl-wide counters in Redis, idle exit, quick pickup of new seeds."""
+"""The worker's heartbeat: crawl-wide counters in Redis, recent errors, idle exit."""
 
 from __future__ import annotations
 
@@ -72,8 +72,7 @@ class WorkerHeartbeat:
     """Extension run by every worker.
 
     Every second it adds this worker's new counts to the crawl-wide counters
-    that ``crawler status`` and ``crawler crawl`` show, wakes the engine when
-    another process queued work for an idle worker, and, with ``until_idle``
+    that ``crawler status`` and ``crawler crawl`` show and, with ``until_idle``
     > 0 (``FRONTIER_UNTIL_IDLE``, ``crawler worker --until-idle``), closes the
     spider once the whole frontier has had nothing queued and nothing in
     flight, across all workers, for that many seconds. Without it the worker
@@ -126,17 +125,11 @@ class WorkerHeartbeat:
     def tick(self) -> None:
         try:
             self.flush()
+            if self.until_idle <= 0 or self._closing:
+                return
             counts = self.frontier.counts()
         except Exception as exc:  # noqa: BLE001 - Redis going away must not kill the loop
             logger.warning("Cannot reach Redis for the heartbeat: %s", exc)
-            return
-        engine = self.crawler.engine
-        if counts.queued and not counts.budget_spent and engine is not None and engine.spider_is_idle():
-            # An idle engine only asks the scheduler every 5 s; new work is waiting now.
-            slot = getattr(engine, "_slot", None)
-            if slot is not None:
-                slot.nextcall.schedule()
-        if self.until_idle <= 0 or self._closing:
             return
         if not counts.idle:
             self._idle_since = None
@@ -147,7 +140,7 @@ class WorkerHeartbeat:
         elif now - self._idle_since >= self.until_idle:
             self._closing = True
             logger.info("Frontier idle for %.0f s across all workers: closing", self.until_idle)
-            deferred_from_coro(engine.close_spider_async(reason="finished"))
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="finished"))
 
     def flush(self) -> None:
         """Add what changed in this worker's Scrapy stats to the crawl-wide counters; send new errors."""
