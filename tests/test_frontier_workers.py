@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import subprocess
 import time
 
 import redis
@@ -16,20 +17,30 @@ FAST_LEASES = ["-s", "FRONTIER_LEASE_SECONDS=2", "-s", "FRONTIER_HEARTBEAT_SECON
                "-s", "FRONTIER_MAX_ATTEMPTS=10"]
 
 
+def _holds_lease(client: redis.Redis, worker: subprocess.Popen) -> bool:
+    """Whether ``worker`` holds a lease now (worker ids are ``host:pid:random``)."""
+    return any(f":{worker.pid}:" in owner for owner in client.hvals("crawler:{news}:lease-owner"))
+
+
 def test_kill_9_loses_nothing_and_stores_each_article_once(redis_url):
     rnd = random.Random(7)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     with serve() as site:
         assert cli(redis_url, "seed", site.base_url + "/").returncode == 0
         # A host delay slows the crawl down enough to kill a worker several times in the middle.
-        slow = [*FAST_LEASES, "-s", "FRONTIER_HOST_DELAY=0.15"]
+        slow = [*FAST_LEASES, "-s", "FRONTIER_HOST_DELAY=0.4"]
         steady = start_worker(redis_url, "--until-idle", "4", *slow)
         victim = start_worker(redis_url, "--until-idle", "4", *slow)
         kills = 0
         for _ in range(3):
-            time.sleep(rnd.uniform(0.8, 2.0))
-            if client.get("crawler:{news}:queued") in (None, "0"):
-                break
+            # Kill the victim while it holds work, at a random moment after it leased something.
+            deadline = time.monotonic() + 30
+            while not _holds_lease(client, victim) and victim.poll() is None:
+                assert time.monotonic() < deadline, "the victim never leased a request"
+                time.sleep(0.02)
+            if victim.poll() is not None:
+                break  # the crawl ended first
+            time.sleep(rnd.uniform(0, 0.3))
             victim.send_signal(signal.SIGKILL)
             victim.wait()
             kills += 1
