@@ -39,6 +39,7 @@ from crawler.metadata import (
     site_domain,
     site_name,
 )
+from crawler.normalize import is_prose_repeat
 from crawler.related import find_related, related_section, strip_related_blocks
 
 if TYPE_CHECKING:
@@ -294,9 +295,12 @@ def _clean_lines(lines: list[str], drop: set[str], links: set[str]) -> tuple[lis
     link_lines = 0
     for line in lines:
         key = _norm(line.lstrip("-\u2022* "))
-        if not key or key in seen or key in drop:
+        if not key or key in drop:
             continue
-        if len(key.split()) <= _SHORT_LINE:
+        if key in seen and is_prose_repeat(key):
+            continue
+        words = key.count(" ") + 1
+        if words <= _SHORT_LINE:
             if key in links:
                 link_lines += 1
                 continue

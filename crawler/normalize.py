@@ -30,6 +30,7 @@ __all__ = [
     "clean_body",
     "count_words",
     "is_boilerplate",
+    "is_prose_repeat",
     "normalize_article",
     "normalize_text",
     "split_authors",
@@ -112,6 +113,22 @@ def is_boilerplate(text: str) -> bool:
     return any(pattern.fullmatch(text) for pattern in BOILERPLATE_PATTERNS)
 
 
+# A repeated paragraph of at least this many words is prose, not a list entry.
+_REPEAT_MIN_WORDS = 6
+_SENTENCE_END = (".", "!", "?", "\"", "\u201d", "\u2019", "'")
+
+
+def is_prose_repeat(text: str) -> bool:
+    """Whether ``text``, seen a second time in one body, is a repeat to drop.
+
+    A sentence or a line of six words or more is (a pull quote or a caption
+    shown twice); a short line without closing punctuation is not: "Raye" or
+    "Dua Lipa, Houdini" under one more heading of a list of nominees.
+    """
+    text = text.rstrip()
+    return text.endswith(_SENTENCE_END) or text.count(" ") + 1 >= _REPEAT_MIN_WORDS
+
+
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t\u00a0]*\n\s*")
 
 
@@ -121,7 +138,9 @@ def clean_body(body: str | None) -> str:
     Each line is normalized with :func:`normalize_text`; boilerplate lines
     (:func:`is_boilerplate`) are dropped, the remaining lines of a paragraph
     joined by a space; empty paragraphs and exact repeats of an earlier
-    paragraph are dropped. Returns the paragraphs joined by ``"\\n\\n"``.
+    paragraph are dropped when they read as prose (:func:`is_prose_repeat`: a
+    pull quote or a caption shown twice), while a repeated name or figure in
+    one more list stays. Returns the paragraphs joined by ``"\\n\\n"``.
     """
     if not body:
         return ""
@@ -131,7 +150,9 @@ def clean_body(body: str | None) -> str:
     for block in _PARAGRAPH_SPLIT_RE.split(body):
         lines = (normalize_text(line) for line in block.split("\n"))
         paragraph = " ".join(line for line in lines if line and not is_boilerplate(line))
-        if not paragraph or is_boilerplate(paragraph) or paragraph in seen:
+        if not paragraph or is_boilerplate(paragraph):
+            continue
+        if paragraph in seen and is_prose_repeat(paragraph):
             continue
         seen.add(paragraph)
         paragraphs.append(paragraph)

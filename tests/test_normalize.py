@@ -72,6 +72,16 @@ def test_clean_body_drops_boilerplate_repeats_and_empty_paragraphs():
     assert clean_body(body) == "The council met on Tuesday.\n\nIt voted & adjourned."
 
 
+def test_clean_body_keeps_names_repeated_in_several_lists():
+    body = "\n\n".join(["Album of the Year", "Raye", "Blur", "Artist of the Year", "Raye", "Dua Lipa",
+                        "Both lists are long this year, the organisers said.",
+                        "Both lists are long this year, the organisers said.",
+                        "A pull quote shown twice in the page", "A pull quote shown twice in the page"])
+    assert clean_body(body).split("\n\n") == [
+        "Album of the Year", "Raye", "Blur", "Artist of the Year", "Raye", "Dua Lipa",
+        "Both lists are long this year, the organisers said.", "A pull quote shown twice in the page"]
+
+
 def test_clean_body_drops_boilerplate_lines_inside_a_paragraph():
     body = "First line of text\nADVERTISEMENT\nsecond line.\r\n\r\n\n\nNext paragraph."
     assert clean_body(body) == "First line of text second line.\n\nNext paragraph."
