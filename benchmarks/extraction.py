@@ -54,6 +54,7 @@ from readability import Document
 from rich.console import Console
 from rich.table import Table
 
+from crawler.bodies import html_lines
 from crawler.extract import decode_html, extract_article
 from crawler.normalize import normalize_article, to_iso8601
 
@@ -76,11 +77,6 @@ _TOKEN_RE = re.compile(r"\w+")
 _PAGE_NAME_RE = re.compile(r"^(?P<publisher>.+?)_\d+\.html(?:\.gz)?$")
 # Keys a ground truth may hold a page's publication date under.
 _DATE_KEYS = ("published", "publishing_date", "date")
-# Elements after which readability's HTML starts a new line when read as text.
-_BLOCK_TAGS = frozenset(
-    "p div li ul ol h1 h2 h3 h4 h5 h6 br blockquote pre table tr td th figure figcaption"
-    " section article header footer dd dt".split()
-)
 _GOAL_F1, _GOAL_GAP, _GOAL_SPEED, _GOAL_TITLE, _GOAL_DATE = 0.965, 0.01, 20.0, 0.95, 0.90
 _PUBLISHED = ("fundus' per-site parsers 0.963, trafilatura 2.3.1 0.940 (favor_precision 0.945), "
               "news-please 0.928, readability-lxml 0.9 0.919")
@@ -220,11 +216,7 @@ def _readability(page: Page) -> tuple[str, dict[str, Any]]:
     # Text, decoded as the crawler decodes: readability's own sniffing of bytes
     # raises on a page whose markup contains "charset=utf-8,%3csvg".
     root = lxml.html.fromstring(Document(decode_html(page.html)).summary())
-    for element in root.iter():
-        if element.tag in _BLOCK_TAGS:
-            element.tail = "\n" + (element.tail or "")
-    lines = (line.strip() for line in root.text_content().splitlines())
-    return "\n".join(line for line in lines if line), {}
+    return "\n".join(html_lines(root)), {}
 
 
 #: (row name, function of a page giving (body, {field: value})), in table order.
@@ -328,22 +320,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     subsets = [(name, [i for i, page in enumerate(pages) if page.publisher in members])
                for name, members in (("tuned", set(tuned)), ("held-back", set(held)))]
     subsets.append(("all", list(range(len(pages)))))
-    with _one_cpu() as cpu:
+    with _one_cpu() as cpu, _choices() as choices:
         runs = {name: _run(extract, pages) for name, extract in EXTRACTORS}
     summaries = {
         (subset, name): _summarize(pages, run, chosen, whole=subset == "all",
                                    resamples=args.resamples, seed=args.seed)
         for subset, chosen in subsets if chosen for name, run in runs.items()
     }
-    _report(pages, subsets, summaries, tuned, held, cpu, args)
+    _report(pages, subsets, summaries, tuned, held, cpu, args, choices)
     return 0
+
+
+@contextmanager
+def _choices() -> Iterator[Counter[str]]:
+    """Count which body candidate :func:`crawler.bodies.choose` picks, from its debug log, during the block."""
+    chosen: Counter[str] = Counter()
+
+    class Tally(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.msg.startswith("body candidates"):
+                chosen[record.args[-1]] += 1
+
+    bodies_logger = logging.getLogger("crawler.bodies")
+    handler, level = Tally(logging.DEBUG), bodies_logger.level
+    bodies_logger.addHandler(handler)
+    bodies_logger.setLevel(logging.DEBUG)
+    try:
+        yield chosen
+    finally:
+        bodies_logger.removeHandler(handler)
+        bodies_logger.setLevel(level)
 
 
 # --- Output ---------------------------------------------------------------------
 
 
 def _report(pages: Sequence[Page], subsets: list[tuple[str, list[int]]], summaries: dict,
-            tuned: list[str], held: list[str], cpu: int | None, args: argparse.Namespace) -> None:
+            tuned: list[str], held: list[str], cpu: int | None, args: argparse.Namespace,
+            choices: Counter[str]) -> None:
     console = Console(file=sys.stdout)
     if not console.is_terminal:
         console = Console(file=sys.stdout, width=180)
@@ -373,6 +387,9 @@ def _report(pages: Sequence[Page], subsets: list[tuple[str, list[int]]], summari
         "(crawler extract: extract_article + normalize_article; halves: the sum of their pages' "
         "times); CPU pages/s: the same with this thread's CPU time, which other load on the machine "
         f"does not slow. Spread: sd over {args.resamples} bootstrap resamples of the pages, seed {args.seed}.",
+        f"Body candidates (crawler extract): asked for on {sum(choices.values())} of {len(pages)} pages, where "
+        "trafilatura's fast extraction looked doubtful; chosen: "
+        + (", ".join(f"{name} {n}" for name, n in choices.most_common()) or "none") + ".",
         "Split, fixed: publishers sorted case-insensitively, taken alternately, first to the tuned half.",
         f"  tuned:     {', '.join(tuned)}",
         f"  held back: {', '.join(held) or '(none)'}",

@@ -18,12 +18,11 @@ import re
 from typing import TYPE_CHECKING
 
 import lxml.html
-import trafilatura
 from lxml import etree
 from lxml.etree import ParserError
-from trafilatura.deduplication import LRUCache
 from w3lib.encoding import html_to_unicode
 
+from crawler.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
 from crawler.metadata import (
     canonical_url,
     clean_text,
@@ -60,6 +59,8 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 _MIN_WORDS = 80
 # A line of at most this many words may be dropped as a prompt, link or byline.
 _SHORT_LINE = 30
+# A body shorter than this many words is doubtful: other extractors are asked too.
+_DOUBT_WORDS = 150
 _SNIFF_BYTES = 65536
 # Encodings a detector is trusted with; any other guess is a Western page in windows-1252.
 _TRUSTED_GUESSES = frozenset(
@@ -100,11 +101,6 @@ _BIO_RE = re.compile(
     r"(?:[\w\-,]+ ){0,8}(?:writer|reporter|editor|correspondent|journalist|contributor"
     r"|columnist|producer|author|intern|analyst)\b"
 )
-# Embedded social posts: quoted, not written by the article's author.
-_EMBEDS_XPATH = [
-    './/blockquote[contains(@class, "twitter-tweet") or contains(@class, "twitter-video")'
-    ' or contains(@class, "instagram-media") or contains(@class, "tiktok-embed")]'
-]
 _XPATH_TEXT_START = etree.XPath(
     ".//body//*[not(self::script or self::style)]/text()"
     "[starts-with(normalize-space(substring(., 1, 200)), $start)]"
@@ -180,8 +176,7 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     links = _link_texts(tree)
     drop = {_norm(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
     drop.update(_norm(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
-    lines, link_lines = _clean_lines(_body_lines(tree, url), drop, links["texts"])
-    lines = _check_against(lines, _reference(declared))
+    lines, link_lines = _body(tree, url, drop, links["texts"], _reference(declared))
     lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
     words = len(_WORD_RE.findall(body))
@@ -272,20 +267,38 @@ def _link_texts(tree: HtmlElement) -> dict:
     return {"texts": texts, "chars": chars}
 
 
-def _body_lines(tree: HtmlElement, url: str) -> list[str]:
-    """trafilatura's main text of ``tree``, one entry per paragraph, list item or heading."""
-    try:
-        document = trafilatura.bare_extraction(
-            tree, url=url, fast=True, include_comments=False, include_tables=False,
-            # A cache for this page only: trafilatura's default one is shared by the
-            # process and would drop a page's text the second time it is seen.
-            deduplicate=LRUCache(maxsize=512), with_metadata=False, prune_xpath=_EMBEDS_XPATH,
-        )
-    except Exception:  # noqa: BLE001 - other candidates may still give a body
-        logger.warning("trafilatura failed on %s", url, exc_info=True)
-        return []
-    text = getattr(document, "text", None) or ""
-    return [line.strip() for line in text.split("\n") if line.strip()]
+def _body(tree: HtmlElement, url: str, drop: set[str], links: set[str],
+          reference: list[str]) -> tuple[list[str], int]:
+    """The body of ``tree`` as lines, and how many link lines were dropped from it.
+
+    trafilatura's fast extraction first; when what is left of it after cleaning
+    looks doubtful (:func:`_doubtful`), trafilatura's recall mode, readability
+    and the page's JSON-LD text are candidates too, and :func:`crawler.bodies.choose`
+    picks the best supported one.
+    """
+    def candidate(name: str, lines: list[str]) -> Candidate:
+        kept, link_lines = _clean_lines(lines, drop, links)
+        return Candidate(name, _check_against(kept, reference), link_lines)
+
+    first = candidate("trafilatura", trafilatura_lines(tree, url))
+    if not _doubtful(first):
+        return first.lines, first.link_lines
+    candidates = [
+        first,
+        candidate("trafilatura recall", trafilatura_lines(tree, url, fast=False, favor_recall=True)),
+        candidate("readability", readability_lines(tree, url)),
+    ]
+    if reference:
+        candidates.append(Candidate("json-ld", reference))
+    chosen = choose(candidates)
+    return chosen.lines, chosen.link_lines
+
+
+def _doubtful(candidate: Candidate) -> bool:
+    """Whether a body may be missing most of the article: short, little prose, or many links."""
+    words = sum(len(line.split()) for line in candidate.lines)
+    prose = sum(len(line.split()) >= PROSE_WORDS for line in candidate.lines)
+    return words < _DOUBT_WORDS or prose < 3 or candidate.link_lines > 0.3 * (len(candidate.lines) + 1)
 
 
 def _clean_lines(lines: list[str], drop: set[str], links: set[str]) -> tuple[list[str], int]:
