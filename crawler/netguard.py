@@ -4,6 +4,14 @@ The check runs on the resolved address of every request that reaches the
 downloader, redirects included (a redirect is a new request), not on the
 text of the URL: a public name that resolves to 10.0.0.5 is refused too.
 ``CRAWLER_ALLOW_PRIVATE_NETWORKS=1`` lifts it (the demo and the tests do).
+
+Two layers: :class:`PrivateNetworkGuard`, a downloader middleware, refuses the
+request with a clear log line and a count; :class:`GuardedResolver`, the
+reactor's DNS resolver (``TWISTED_DNS_RESOLVER``), refuses to hand a forbidden address
+to any connection. The second closes DNS rebinding, where a name answers the
+middleware's lookup with a public address and the connection's own lookup,
+moments later, with a private one. Behind an HTTP proxy the connection goes to
+the proxy, so the resolver checks the proxy's address.
 """
 
 from __future__ import annotations
@@ -17,16 +25,22 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.error import DNSLookupError
 
 if TYPE_CHECKING:
     from scrapy import Request
-    from scrapy.crawler import Crawler
+    from scrapy.crawler import Crawler, CrawlerProcess
     from scrapy.statscollectors import StatsCollector
+    from collections.abc import Sequence
+
+    from twisted.internet.base import ReactorBase
+    from twisted.internet.defer import Deferred
     from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PrivateNetworkGuard", "RefusedAddress", "is_forbidden_address"]
+__all__ = ["GuardedResolver", "PrivateNetworkGuard", "RefusedAddress", "is_forbidden_address"]
 
 # Ranges that `ipaddress` does not already call private, loopback, link-local,
 # reserved, multicast or unspecified, but that still reach internal services.
@@ -95,3 +109,38 @@ class PrivateNetworkGuard:
         addresses = sorted({info[4][0] for info in infos})
         self._cache[hostname] = (now + _CACHE_SECONDS, addresses)
         return addresses
+
+
+class GuardedResolver(CachingThreadedResolver):
+    """Scrapy's default DNS resolver, never answering with a forbidden address.
+
+    A name that resolves to one fails its lookup, with a warning in the log, so
+    no connection can reach it, whatever the middleware saw; the request fails
+    as a DNS lookup error. The resolver serves the whole process, not one
+    crawler, so it has no stats to count in: the middleware's count is the one
+    that shows, and this one only acts when a name changed its answer between
+    the two lookups. ``CRAWLER_ALLOW_PRIVATE_NETWORKS`` turns the check off.
+    """
+
+    def __init__(self, reactor: ReactorBase, cache_size: int, timeout: float, *, refuse: bool = True) -> None:
+        super().__init__(reactor, cache_size, timeout)
+        self.refuse = refuse
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler | CrawlerProcess, reactor: ReactorBase) -> Self:
+        # Scrapy builds the resolver with its CrawlerProcess, which has settings but no stats.
+        resolver = super().from_crawler(crawler, reactor)  # Scrapy's DNSCACHE_* and DNS_TIMEOUT
+        resolver.refuse = not crawler.settings.getbool("CRAWLER_ALLOW_PRIVATE_NETWORKS")
+        return resolver
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:  # noqa: N802 - Twisted's name
+        resolved = super().getHostByName(name, timeout)
+        if self.refuse:
+            resolved.addCallback(self._check, name)
+        return resolved
+
+    def _check(self, address: str, name: str) -> str:
+        if is_forbidden_address(address):
+            logger.warning("Refused to connect to %s: it resolves to %s, a private address", name, address)
+            raise DNSLookupError(f"{name} resolves to {address}, a private network address (refused)")
+        return address

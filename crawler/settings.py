@@ -80,6 +80,8 @@ LINKS_DENY_PATTERNS = [
 CRAWLER_ALLOW_PRIVATE_NETWORKS = os.environ.get(
     "CRAWLER_ALLOW_PRIVATE_NETWORKS", ""
 ).strip().lower() in {"1", "true", "yes", "on"}
+# Scrapy's caching resolver, refusing private answers: no connection reaches one (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.netguard.GuardedResolver"
 
 # --- Extraction, validation and deduplication ---------------------------------
 # Articles with fewer words in their body are dropped as invalid.

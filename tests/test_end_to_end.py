@@ -13,6 +13,7 @@ import time
 import pytest
 import redis
 
+from crawler import settings
 from crawler.demo import bad_articles, bad_pages, duplicate_pages, expected_articles, serve
 
 CLI = [sys.executable, "-m", "crawler"]
@@ -141,4 +142,20 @@ def test_private_addresses_are_refused_by_default(redis_url, site):
     status = json.loads(cli(redis_url, "status", "--json").stdout)
     assert status["errors"]["refused_private"] == 1
     assert status["errors"]["download_errors"] == 0  # a refusal is not a failed download
+    assert status["pages"] == 0
+
+
+def test_the_resolver_refuses_private_addresses_the_middleware_did_not_see(redis_url, site):
+    # As with DNS rebinding, the middleware's own lookup is out of the way: only the
+    # reactor's resolver stands between the connection and a private address.
+    env = {k: v for k, v in os.environ.items() if k != "CRAWLER_ALLOW_PRIVATE_NETWORKS"}
+    no_middleware = json.dumps({**settings.DOWNLOADER_MIDDLEWARES, "crawler.netguard.PrivateNetworkGuard": None})
+    cli(redis_url, "seed", site.base_url.replace("127.0.0.1", "localhost") + "/")
+    code, out = wait(start_worker(redis_url, "--until-idle", "2", "-s", f"DOWNLOADER_MIDDLEWARES={no_middleware}",
+                                  env=env))
+    assert code == 0, out[-3000:]
+    assert "Refused to connect to localhost: it resolves to 127.0.0.1, a private address" in out
+    assert site.hits == []
+    status = json.loads(cli(redis_url, "status", "--json").stdout)
+    assert status["errors"]["download_errors"] >= 1  # the lookup failed
     assert status["pages"] == 0
