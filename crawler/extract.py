@@ -176,11 +176,11 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     links = _link_texts(tree)
     drop = {_norm(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
     drop.update(_norm(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
-    lines, link_lines = _body(tree, url, drop, links["texts"], _reference(declared))
+    is_declared = bool(article) or metas.get("og:type", "").lower() == "article"
+    lines, link_lines = _body(tree, url, drop, links["texts"], _reference(declared), second_opinion=is_declared)
     lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
     words = len(_WORD_RE.findall(body))
-    is_declared = bool(article) or metas.get("og:type", "").lower() == "article"
     if not words or not (is_declared or _looks_like_article(lines, words, link_lines, links["chars"])):
         return None
     if not article and words < _MIN_WORDS and links["chars"] > 3 * len(body):
@@ -268,20 +268,22 @@ def _link_texts(tree: HtmlElement) -> dict:
 
 
 def _body(tree: HtmlElement, url: str, drop: set[str], links: set[str],
-          reference: list[str]) -> tuple[list[str], int]:
+          reference: list[str], *, second_opinion: bool) -> tuple[list[str], int]:
     """The body of ``tree`` as lines, and how many link lines were dropped from it.
 
     trafilatura's fast extraction first; when what is left of it after cleaning
-    looks doubtful (:func:`_doubtful`), trafilatura's recall mode, readability
-    and the page's JSON-LD text are candidates too, and :func:`crawler.bodies.choose`
-    picks the best supported one.
+    looks doubtful (:func:`_doubtful`) and ``second_opinion`` is set (the page
+    declares itself an article: a listing page with little text is no reason to
+    run three extractors), trafilatura's recall mode, readability and the page's
+    JSON-LD text are candidates too, and :func:`crawler.bodies.choose` picks the
+    best supported one.
     """
     def candidate(name: str, lines: list[str]) -> Candidate:
         kept, link_lines = _clean_lines(lines, drop, links)
         return Candidate(name, _check_against(kept, reference), link_lines)
 
     first = candidate("trafilatura", trafilatura_lines(tree, url))
-    if not _doubtful(first):
+    if not second_opinion or not _doubtful(first):
         return first.lines, first.link_lines
     candidates = [
         first,

@@ -56,6 +56,14 @@ def test_a_plain_article_needs_no_second_opinion(monkeypatch):
     assert calls == []
 
 
+def test_a_page_that_is_not_declared_an_article_gets_no_second_opinion(monkeypatch):
+    calls = []
+    monkeypatch.setattr("crawler.extract.readability_lines", lambda *a: calls.append(a) or [])
+    listing = page('<aside class="story">').replace('<meta property="og:type" content="article">', "")
+    extract_article(listing.replace("<p>", "<p><a href='/more'>", 4), URL)
+    assert calls == []
+
+
 def test_readability_lines_leaves_the_tree_as_it_was():
     tree = lxml.html.document_fromstring(page('<div class="story">').replace("<p>", '<p style="display:none">', 1))
     before = lxml.html.tostring(tree)
