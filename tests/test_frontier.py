@@ -192,12 +192,12 @@ def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
     # Written by hand into the queue of one host, as an attacker or a bug might.
     for junk in ("garbage{", pickle.dumps({"url": "x"}).decode("latin-1")):
         frontier.push(QueueEntry(junk, "", 10, "example.com"))
-    queue.push(Request("https://example.com/good"), fingerprint_url("https://example.com/good"))
-    queue.push(Request("https://example.com/good#again"), fingerprint_url("https://example.com/good#again"))
+    queue.push(Request("https://example.com/good"), fingerprint)
+    queue.push(Request("https://example.com/good#again"), fingerprint)
     assert queue.pending == 2 and frontier.counts().queued == 2
     assert queue.flush() == (1, 1)  # the second is the same page
-    queue.push(Request("https://example.com/good?utm_source=x"), fingerprint_url("https://example.com/good"))
-    assert (queue.pending, queue.skipped) == (0, 1)  # known to this worker: no round trip
+    queue.push(Request("https://example.com/good#again"), fingerprint)
+    assert (queue.pending, queue.skipped) == (0, 1)  # pushed by this worker before: no round trip
     requests = []
     while (request := queue.pop()) is not None:
         requests.append(request)
@@ -207,6 +207,31 @@ def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
     queue.ack(requests)
     assert frontier.counts().in_flight == 0
 
+
+
+def test_a_worker_skips_requests_it_pushed_without_fingerprinting_them_again(frontier):
+    queue = LeasedQueue(frontier.client, _Spider(), frontier.keys.queue_prefix, frontier=frontier,
+                        worker_id="w", lease_seconds=30)
+    computed = []
+
+    def counting(request):
+        computed.append(request.url)
+        return fingerprint(request)
+
+    for request in (Request("https://example.com/a"), Request("https://example.com/a", method="POST", body=b"1")):
+        queue.push(request, counting)
+    assert queue.flush() == (2, 0)
+    queue.push(Request("https://example.com/a"), counting)  # the same URL, method and body: skipped
+    queue.push(Request("https://example.com/a", method="POST", body=b"1"), counting)
+    assert (queue.pending, queue.skipped, len(computed)) == (0, 2, 2)
+    # Another body, or another spelling of a page already seen: fingerprinted, and Redis decides.
+    queue.push(Request("https://example.com/a", method="POST", body=b"2"), counting)
+    queue.push(Request("https://example.com/a?utm_source=x"), counting)
+    assert queue.flush() == (1, 1) and len(computed) == 4
+    # Unfiltered requests are never skipped, nor remembered.
+    queue.push(Request("https://example.com/b", dont_filter=True))
+    queue.push(Request("https://example.com/b", dont_filter=True))
+    assert queue.flush() == (2, 0)
 
 def test_seed_payload_matches_a_queued_request():
     from crawler.frontier.codec import seed_payload

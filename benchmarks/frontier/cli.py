@@ -105,9 +105,10 @@ def _notes(args: argparse.Namespace, measured: _Measured, cores: int) -> list[st
         "memory figures (other processes on the machine count too).",
         "CPU ms per page: CPU time of the Scrapy process from spider_opened to spider_closed, per page; "
         "less disturbed by other load than pages/s (each single-worker crawl keeps about one core busy).",
-        "Memory: INFO used_memory growth per fingerprint after a warm-up, writer connection closed before "
-        "measuring; it also holds a few hundred KB that stay after the keys are deleted (Lua heap, allocator), "
-        "about 0.3 bytes per URL at 1,000,000. 'Keys alone': MEMORY USAGE summed over the filter's keys; "
+        "Memory: INFO used_memory growth per fingerprint after a warm-up, measured with no other client "
+        "connected (the writer's buffers do not count); it includes what else the writes leave in Redis, "
+        "such as SLOWLOG entries (about 2 KB each, up to 128) of calls slower than 10 ms ('slowlog': "
+        "how many). 'Keys alone': MEMORY USAGE summed over the filter's keys; "
         "'its bits': the Bloom filter's size in bits / 8.",
         "Round trips: sends on the worker's redis-py connections, counted by a hook (a pipeline is one, "
         "so is the SCRIPT EXISTS redis-py sends before a pipeline holding scripts); commands sent: "

@@ -33,31 +33,54 @@ def _keys_bytes(client: redis.Redis, pattern: str) -> int:
     return sum(int(client.memory_usage(key, samples=0) or 0) for key in client.scan_iter(match=pattern, count=1000))
 
 
-def _fill(url: str, meter: redis.Redis, fill, pattern: str, warm_up=None) -> tuple[int, int, float]:
+def _on_own_connection(url: str, meter: redis.Redis, work) -> None:
+    """Run ``work(client)`` on a connection of its own, closed and freed by the server on return.
+
+    Redis frees a closed client asynchronously; until it has, the client's
+    query and reply buffers still count in used_memory.
+    """
+    client = redis.Redis.from_url(url, decode_responses=True)
+    client_id = client.client_id()
+    try:
+        work(client)
+    finally:
+        client.close()
+    deadline = time.monotonic() + 5
+    while any(int(c["id"]) == client_id for c in meter.client_list()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _fill(url: str, meter: redis.Redis, fill, pattern: str, warm_up=None) -> tuple[int, int, float, int]:
     """Empty Redis, run ``warm_up(client)`` if given, then ``fill(client)``.
 
     Returns the growth of used_memory during ``fill``, the MEMORY USAGE of the
-    keys matching ``pattern``, and the seconds taken. The writing connection
-    is closed before measuring so that its buffers do not count; the warm-up
-    (whose keys are deleted again) takes one-time growth out of the figure:
-    the script cache, the Lua heap, the allocator's first arenas.
+    keys matching ``pattern``, the seconds taken, and the SLOWLOG's length
+    after the fill (it is emptied before). Both ends of the growth are measured
+    with only ``meter`` connected (warm-up and fill each run on a connection
+    closed before measuring), so no client's buffers count. The warm-up (whose
+    keys are deleted again) takes one-time growth out of the figure: the
+    script cache, the allocator's first arenas. What does count besides the
+    keys is whatever else the fill leaves in Redis: the SLOWLOG keeps the
+    arguments of the last 128 commands slower than 10 ms (about 2 KB an
+    entry), so a seen filter whose calls are slow pays for that here.
     """
     meter.flushall()
-    writer = redis.Redis.from_url(url, decode_responses=True)
-    writer.script_load(scripts.PUSH)
-    if warm_up is not None:
-        warm_up(writer)
-        meter.flushall()
-    writer_id = writer.client_id()
+
+    def prepare(client: redis.Redis) -> None:
+        client.script_load(scripts.PUSH)
+        if warm_up is not None:
+            warm_up(client)
+
+    _on_own_connection(url, meter, prepare)
+    meter.flushall()
+    meter.slowlog_reset()
     before = _used_memory(meter)
     began = time.perf_counter()
-    fill(writer)
+    _on_own_connection(url, meter, fill)
     took = time.perf_counter() - began
-    writer.close()
-    deadline = time.monotonic() + 5  # until the server has freed the writer's connection
-    while any(int(c["id"]) == writer_id for c in meter.client_list()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return _used_memory(meter) - before, _keys_bytes(meter, pattern), took
+    grew, slow = _used_memory(meter) - before, meter.slowlog_len()
+    # MEMORY USAGE of a big set is itself slow: it comes after the SLOWLOG is read.
+    return grew, _keys_bytes(meter, pattern), took, slow
 
 
 def _mark_only(fingerprints: list[str]) -> list[QueueEntry]:
@@ -121,16 +144,18 @@ def measure_memory(url: str, count: int, fresh: int, seed: int = 3) -> dict:
 
     for name, fill, pattern, warm in (("set", frontier_fill(SeenFilter()), crawl_keys, warm_up(SeenFilter())),
                                       ("stock", stock_fill, f"{SPIDER}:dupefilter", stock_warm_up)):
-        grew, keys_bytes, took = _fill(url, meter, fill, pattern, warm)
-        results[name] = {"bytes_per_url": grew / count, "key_bytes_per_url": keys_bytes / count, "seconds": took}
+        grew, keys_bytes, took, slow = _fill(url, meter, fill, pattern, warm)
+        results[name] = {"bytes_per_url": grew / count, "key_bytes_per_url": keys_bytes / count, "seconds": took,
+                         "slowlog_entries": slow}
     bloom = SeenFilter.bloom(count, BLOOM_ERROR_RATE)
-    grew, keys_bytes, took = _fill(url, meter, frontier_fill(bloom), crawl_keys, warm_up(bloom))
+    grew, keys_bytes, took, slow = _fill(url, meter, frontier_fill(bloom), crawl_keys, warm_up(bloom))
     raw = redis.Redis.from_url(url)  # DUMP payloads are bytes
     frontier = Frontier(meter, keys, seen=bloom)
     positives = _already_seen(frontier, raw, crawl_keys, unseen)
     sample = added[:: max(1, count // 10_000)]
     missed = len(sample) - _already_seen(frontier, raw, crawl_keys, sample)
     results["bloom"] = {"bytes_per_url": grew / count, "key_bytes_per_url": keys_bytes / count, "seconds": took,
+                        "slowlog_entries": slow,
                         "bits": bloom.bits, "hashes": bloom.hashes, "ideal_bytes_per_url": bloom.bits / 8 / count,
                         "false_positives": positives, "fresh": fresh, "false_positive_rate": positives / fresh,
                         "false_negatives": missed, "checked_added": len(sample)}

@@ -69,7 +69,8 @@ def build_rows(runs: dict[str, list[Run]], memory: dict, count: int, cores: int)
         ):
             value = memory[name]["bytes_per_url"]
             row(f"Redis bytes per seen URL, {label}", value, _num(value),
-                f"its keys alone {_num(memory[name]['key_bytes_per_url'])}", goal, met)
+                f"keys alone {_num(memory[name]['key_bytes_per_url'])}; "
+                f"slowlog {memory[name]['slowlog_entries']}", goal, met)
             if name == "bloom":
                 value = bloom["key_bytes_per_url"]
                 row("Redis bytes per seen URL, Bloom keys (MEMORY USAGE)", value, _num(value),

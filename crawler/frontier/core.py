@@ -32,9 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Frontier", "FrontierCounts", "Lease", "QueueEntry"]
 
-# Requests per PUSH script call: large enough to amortise the call, small
-# enough not to stall the server for long.
-_BATCH = 500
+# Requests per PUSH script call: large enough to amortise the call (a worker's
+# full outbox, 200, is one call), small enough not to stall the server for
+# long: with a Bloom filter (ten SETBITs per request) 200 take about 3 ms. At
+# 500 many calls passed 10 ms, and Redis keeps each such call's arguments in
+# its SLOWLOG (about 2 KB an entry, 128 entries: a quarter MB of used_memory).
+_BATCH = 200
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from crawler.frontier.codec import CorruptRequest, decode_request, encode_reques
 from crawler.frontier.core import QueueEntry
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import redis
     from scrapy import Request, Spider
 
@@ -32,8 +34,18 @@ __all__ = ["LeasedQueue"]
 _MAX_SKIPS = 50
 # Pushes waiting in the outbox that trigger a flush on their own.
 _OUTBOX_LIMIT = 200
-# Fingerprints a worker remembers having pushed (about 100 bytes each).
+# Requests a worker remembers having pushed (a URL each, about 100 bytes).
 _KNOWN_LIMIT = 200_000
+
+# What a fingerprint is made of: the URL of a GET without a body, else method, URL and body.
+_Key = str | tuple[str, str, bytes]
+
+
+def _request_key(request: Request) -> _Key:
+    """The method, URL and body of ``request``, as one hashable value (the URL alone for a plain GET)."""
+    if request.method == "GET" and not request.body:
+        return request.url
+    return request.method, request.url, request.body
 
 
 class _NoSerializer:
@@ -68,10 +80,12 @@ class LeasedQueue(Base):
         self.stats = stats
         self.held: dict[Request, str] = {}
         self._leased: deque[tuple[Request, str]] = deque()
-        self._outbox: list[QueueEntry] = []
-        # Fingerprints this worker has pushed: "seen" only ever grows, so a link
-        # found again (menus, "More" blocks) needs no encoding and no round trip.
-        self._known: set[str] = set()
+        # Entries to push, each with its request's key (None for one pushed unfiltered).
+        self._outbox: list[tuple[QueueEntry, _Key | None]] = []
+        # Requests this worker has pushed with a fingerprint: "seen" only ever
+        # grows, so a link found again (menus, "More" blocks) needs no
+        # fingerprint, no encoding and no round trip.
+        self._known: set[_Key] = set()
         self.skipped = 0
         # Seconds until a host is ready, from the last empty pop (None: nothing queued).
         self.wait: float | None = None
@@ -96,15 +110,21 @@ class LeasedQueue(Base):
         return QueueEntry(self._encode_request(request), fingerprint, request.priority,
                           request_host(request.url))
 
-    def push(self, request: Request, fingerprint: str = "") -> None:
-        """Queue ``request`` (with a fingerprint: only if not seen before) at the next flush.
+    def push(self, request: Request, fingerprint: Callable[[Request], str] | None = None) -> None:
+        """Queue ``request`` at the next flush; with ``fingerprint``, only if not seen before.
 
-        Raises UnserializableRequest at once.
+        ``fingerprint`` gives the request's fingerprint, which must depend on
+        nothing but its method, URL and body (:func:`crawler.urls.fingerprint`):
+        a request with the same three as one this worker pushed before is
+        skipped without computing it. Raises UnserializableRequest at once.
         """
-        if fingerprint and fingerprint in self._known:
-            self.skipped += 1
-            return
-        self._outbox.append(self.entry(request, fingerprint))
+        key = None
+        if fingerprint is not None:
+            key = _request_key(request)
+            if key in self._known:
+                self.skipped += 1
+                return
+        self._outbox.append((self.entry(request, "" if key is None else fingerprint(request)), key))
         if len(self._outbox) >= _OUTBOX_LIMIT:
             self.flush()
 
@@ -114,13 +134,13 @@ class LeasedQueue(Base):
             return 0, 0
         outbox, self._outbox = self._outbox, []
         try:
-            results = self.frontier.push_many(outbox)
+            results = self.frontier.push_many([entry for entry, _ in outbox])
         except Exception:
             self._outbox = outbox + self._outbox  # keep them for the next flush
             raise
         if len(self._known) > _KNOWN_LIMIT:
             self._known.clear()  # a bounded cache: forgetting only costs round trips
-        self._known.update(entry.fingerprint for entry in outbox if entry.fingerprint)
+        self._known.update(key for _, key in outbox if key is not None)
         queued = sum(results)
         return queued, len(results) - queued
 

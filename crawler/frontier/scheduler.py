@@ -150,9 +150,8 @@ class Scheduler(RedisScheduler):
         (``frontier/duplicate``), so Scrapy's ``request_dropped`` signal is not
         sent for duplicates.
         """
-        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
         try:
-            self.queue.push(request, fingerprint)
+            self.queue.push(request, None if request.dont_filter else self.df.request_fingerprint)
         except UnserializableRequest as exc:
             logger.error("Cannot queue request: %s", exc)
             self.stats.inc_value("frontier/unserializable")

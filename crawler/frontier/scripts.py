@@ -87,11 +87,19 @@ local check, bloom, chunk_bits = ARGV[3] == '1', ARGV[4] == 'bloom', tonumber(AR
 -- The Bloom filter is a row of bitmaps of chunk_bits bits each, every one
 -- created at its full size: a bitmap grown by SETBIT gets up to twice the
 -- memory it needs, and one string could hold no more than 2^32 bits.
+-- The chunks this call knows to exist (number -> key name): no command runs
+-- while a script does, so each is checked once per call, not once per bit.
+local chunks = {}
 local function setbit(pos)
-  local chunk = K_BLOOM .. ':' .. math.floor(pos / chunk_bits)
-  if redis.call('EXISTS', chunk) == 0 then
-    -- SETRANGE on a new key allocates exactly the length asked for.
-    redis.call('SETRANGE', chunk, chunk_bits / 8 - 1, string.char(0))
+  local n = math.floor(pos / chunk_bits)
+  local chunk = chunks[n]
+  if not chunk then
+    chunk = K_BLOOM .. ':' .. n
+    if redis.call('EXISTS', chunk) == 0 then
+      -- SETRANGE on a new key allocates exactly the length asked for.
+      redis.call('SETRANGE', chunk, chunk_bits / 8 - 1, string.char(0))
+    end
+    chunks[n] = chunk
   end
   return redis.call('SETBIT', chunk, pos % chunk_bits, 1)
 end
