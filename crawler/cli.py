@@ -97,12 +97,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _frontier(redis_url: str | None, spider: str):
+def _frontier(redis_url: str | None, spider: str, *, writes: bool = False):
+    """The crawl's frontier, with the seen filter the crawl uses (recorded only by a command that ``writes``)."""
     from crawler.frontier.core import Frontier
     from crawler.process import UsageError, project_settings
 
     try:
-        return Frontier.from_settings(project_settings(redis_url), spider, check=True)
+        return Frontier.from_settings(project_settings(redis_url), spider, check=True, follow_crawl=True,
+                                      record_seen=writes)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -121,7 +123,7 @@ def _seed(args: argparse.Namespace, redis_url: str | None) -> int:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
         with source:
             lines.extend(line.rstrip("\n") for line in source)
-    report = seed(_frontier(redis_url, args.spider), lines, strict=args.strict, recrawl=args.recrawl)
+    report = seed(_frontier(redis_url, args.spider, writes=True), lines, strict=args.strict, recrawl=args.recrawl)
     for number, reason, value in report.rejected:
         print(f"line {number}: {reason}: {value}", file=sys.stderr)
     print(json.dumps(report.as_dict()))

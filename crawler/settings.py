@@ -56,9 +56,13 @@ FRONTIER_BACKOFF_SECONDS = 10.0
 FRONTIER_MAX_RETRY_AFTER = 600.0
 # "set": exact fingerprints (~100 bytes/URL); "bloom": a Bloom filter in Redis
 # (<= 2 bytes/URL at 0.1%; a false positive is a URL never fetched).
-FRONTIER_SEEN = "set"
-FRONTIER_BLOOM_CAPACITY = 10_000_000
-FRONTIER_BLOOM_ERROR_RATE = 0.001
+# Every process of a crawl must agree, so these are read from the environment too
+# (crawler seed and status follow the filter a crawl recorded).
+FRONTIER_SEEN = os.environ.get("FRONTIER_SEEN", "set")
+FRONTIER_BLOOM_CAPACITY = os.environ.get("FRONTIER_BLOOM_CAPACITY", 10_000_000)
+FRONTIER_BLOOM_ERROR_RATE = os.environ.get("FRONTIER_BLOOM_ERROR_RATE", 0.001)
+# With "bloom": use RedisBloom's BF.ADD where the server has it (else Lua-driven bitmaps).
+FRONTIER_BLOOM_MODULE = True
 
 # --- Link policy of the news spider -------------------------------------------
 # Priority added to links of "More <Section>" blocks so they are fetched first.

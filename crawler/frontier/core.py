@@ -103,8 +103,16 @@ class Frontier:
                          for name in ("PUSH", "LEASE", "ACK", "RENEW", "RELEASE", "REAP", "RETRY", "COOL")}
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings, spider: str, *, check: bool = False) -> Self:
+    def from_settings(cls, settings: BaseSettings, spider: str, *, check: bool = False,
+                      follow_crawl: bool = False, record_seen: bool = True) -> Self:
         """The frontier of crawl ``spider`` as the settings describe it.
+
+        The seen filter is the settings' (``FRONTIER_SEEN``, ``FRONTIER_BLOOM_*``;
+        RedisBloom's where the server has it and ``FRONTIER_BLOOM_MODULE`` is on),
+        or with ``follow_crawl`` the one the crawl recorded, if it has one (what
+        ``crawler seed`` and ``crawler status`` want: they should not need to know
+        it). ``record_seen`` records the filter as the crawl's, or checks that it
+        is the crawl's; read-only callers turn it off so that they record nothing.
 
         Raises ValueError for inconsistent settings (a seen filter other than
         the crawl's, a negative delay) and RedisUnavailable with ``check``
@@ -115,8 +123,11 @@ class Frontier:
             raise ValueError("FRONTIER_HOST_DELAY must be 0 or more seconds")
         client = redis_from_settings(settings, check=check)
         keys = Keys(spider)
-        seen = SeenFilter.from_settings(settings)
-        seen.check(client, keys)
+        seen = (SeenFilter.recorded(client, keys) if follow_crawl else None) or SeenFilter.from_settings(settings)
+        if settings.getbool("FRONTIER_BLOOM_MODULE"):
+            seen = seen.on_server(client, keys)
+        if record_seen:
+            seen.check(client, keys)
         return cls(client, keys, host_delay=host_delay, seen=seen)
 
     def _run(self, name: str, *args, pipe: redis.client.Pipeline | None = None):

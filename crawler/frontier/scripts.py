@@ -76,14 +76,15 @@ local function retry(item, max_attempts, reason, t)
 end
 """
 
-# ARGV: prefix, delay, check ("1"/"0"), seen mode ("set"/"bloom"), bits per Bloom
-# chunk, then per
+# ARGV: prefix, delay, check ("1"/"0"), seen mode ("set"/"bloom"/"redisbloom"),
+# bits per Bloom chunk, then per
 # request: seen token (fingerprint, or Bloom bit positions "p1,p2,..", or ""),
 # JSON ("" to only mark the token seen), score (-priority), host.
 # Marks each token as seen and queues the request, unless check is on and the
 # token had been seen. Returns one 1 (queued) or 0 (seen before) per request.
 PUSH = _PRELUDE + """
 local check, bloom, chunk_bits = ARGV[3] == '1', ARGV[4] == 'bloom', tonumber(ARGV[5])
+local redisbloom = ARGV[4] == 'redisbloom'
 -- The Bloom filter is a row of bitmaps of chunk_bits bits each, every one
 -- created at its full size: a bitmap grown by SETBIT gets up to twice the
 -- memory it needs, and one string could hold no more than 2^32 bits.
@@ -106,7 +107,9 @@ end
 local function mark_seen(token)
   if token == '' then return true end
   local new = false
-  if bloom then
+  if redisbloom then
+    new = redis.call('BF.ADD', K_BLOOM, token) == 1
+  elseif bloom then
     for pos in string.gmatch(token, '%d+') do
       if setbit(tonumber(pos)) == 0 then new = true end
     end

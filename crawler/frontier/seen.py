@@ -2,8 +2,9 @@
 
 The exact set costs about 100 bytes per URL in Redis; the Bloom filter at most
 2 bytes at a 0.1% false-positive rate, in plain Redis bitmaps driven by the
-PUSH script (Redis 7 has no Bloom module). A false positive costs a URL that
-is never fetched: the filter claims it was seen when it was not.
+PUSH script (Redis 7 has no Bloom module), or RedisBloom's own filter
+(``BF.ADD``) where the server has that module loaded. A false positive costs a
+URL that is never fetched: the filter claims it was seen when it was not.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import redis
+
 from crawler.frontier.connection import pipeline
 
 if TYPE_CHECKING:
-    import redis
     from scrapy.settings import BaseSettings
     from typing_extensions import Self
 
@@ -31,12 +33,16 @@ CHUNK_BITS = (32768 - 64) * 8
 
 @dataclass(frozen=True)
 class SeenFilter:
-    """``mode`` is "set" or "bloom"; a Bloom filter has ``bits`` bits and ``hashes`` hash functions."""
+    """``mode`` is "set", "bloom" (bitmaps of ``bits`` bits, ``hashes`` hash
+    functions) or "redisbloom" (the module's filter); both Bloom filters are
+    sized for ``capacity`` URLs at ``error_rate``."""
 
     mode: str = "set"
     bits: int = 0
     hashes: int = 0
     chunk_bits: int = CHUNK_BITS
+    capacity: int = 0
+    error_rate: float = 0.0
 
     @classmethod
     def bloom(cls, capacity: int, error_rate: float) -> Self:
@@ -50,7 +56,34 @@ class SeenFilter:
             raise ValueError("FRONTIER_BLOOM_ERROR_RATE must be between 0 and 1")
         ideal = -capacity * math.log(error_rate) / math.log(2) ** 2
         bits = math.ceil(ideal / CHUNK_BITS) * CHUNK_BITS
-        return cls("bloom", bits, max(1, round(ideal / capacity * math.log(2))))
+        return cls("bloom", bits, max(1, round(ideal / capacity * math.log(2))),
+                   capacity=capacity, error_rate=error_rate)
+
+    @classmethod
+    def recorded(cls, client: redis.Redis, keys: Keys) -> Self | None:
+        """The filter the crawl recorded (:meth:`check`), or None for a crawl that has none yet."""
+        config = {_text(k): _text(v) for k, v in client.hgetall(keys.seen_config).items()}
+        mode = config.get("mode")
+        if mode == "set":
+            return cls()
+        if mode == "bloom":
+            return cls("bloom", int(config["bits"]), int(config["hashes"]), int(config["chunk_bits"]))
+        if mode == "redisbloom":
+            return cls("redisbloom", capacity=int(config["capacity"]), error_rate=float(config["error_rate"]))
+        return None
+
+    def on_server(self, client: redis.Redis, keys: Keys) -> SeenFilter:
+        """This Bloom filter as RedisBloom's when the server has ``BF.ADD``, else itself.
+
+        A crawl that already keeps its filter in bitmaps goes on doing so (the
+        module may have been loaded after it started); a set stays a set.
+        """
+        if self.mode != "bloom":
+            return self
+        existing = client.hget(keys.seen_config, "mode")
+        if existing in ("bloom", b"bloom") or not _has_redisbloom(client, keys):
+            return self
+        return SeenFilter("redisbloom", capacity=self.capacity, error_rate=self.error_rate)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -64,8 +97,8 @@ class SeenFilter:
 
     def token(self, fingerprint: str) -> str:
         """What the PUSH script records for ``fingerprint`` (hex): itself, or its bit positions."""
-        if self.mode == "set" or not fingerprint:
-            return fingerprint
+        if self.mode != "bloom" or not fingerprint:
+            return fingerprint  # RedisBloom hashes the fingerprint itself
         # Double hashing (Kirsch and Mitzenmacher) from two 64-bit halves of the fingerprint.
         h1, h2 = int(fingerprint[:16], 16), int(fingerprint[16:32], 16) | 1
         return ",".join(str((h1 + i * h2) % self.bits) for i in range(self.hashes))
@@ -76,16 +109,43 @@ class SeenFilter:
         Workers with different FRONTIER_SEEN settings would each trust their
         own filter and fetch or skip URLs at random.
         """
-        wanted = {"mode": self.mode, "bits": str(self.bits), "hashes": str(self.hashes)}
-        if self.mode == "bloom":  # the chunk size only matters to a Bloom filter
+        if self.mode == "redisbloom":
+            wanted = {"mode": self.mode, "capacity": str(self.capacity), "error_rate": repr(self.error_rate)}
+        else:
+            wanted = {"mode": self.mode, "bits": str(self.bits), "hashes": str(self.hashes)}
+        if self.mode == "bloom":  # the chunk size only matters to the bitmaps
             wanted["chunk_bits"] = str(self.chunk_bits)
         with pipeline(client, transaction=True) as pipe:
             for name, value in wanted.items():
                 pipe.hsetnx(keys.seen_config, name, value)
             pipe.hgetall(keys.seen_config)
             actual = pipe.execute()[-1]
-        actual = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
-                  for k, v in actual.items()}
+        actual = {_text(k): _text(v) for k, v in actual.items()}
         if actual != wanted:
             raise ValueError(f"this crawl's seen filter is {actual}, the settings ask for {wanted}: "
                              "use the crawl's FRONTIER_SEEN / FRONTIER_BLOOM_* settings everywhere")
+        if self.mode == "redisbloom":
+            # Sized once, never scaling: a filter BF.ADD would create on its own
+            # holds 100 items at 1%, and a scaling one outgrows its memory budget.
+            try:
+                client.execute_command("BF.RESERVE", keys.seen_bloom, self.error_rate, self.capacity, "NONSCALING")
+            except redis.ResponseError as exc:
+                if "exists" not in str(exc).lower():
+                    raise
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _has_redisbloom(client: redis.Redis, keys: Keys) -> bool:
+    """Whether the server knows RedisBloom's commands (the module, or Redis Stack).
+
+    Asked with a harmless BF.EXISTS on the crawl's own key (its slot on a
+    cluster), not COMMAND INFO or MODULE LIST, which managed servers may deny.
+    """
+    try:
+        client.execute_command("BF.EXISTS", keys.seen_bloom, "")
+    except redis.ResponseError as exc:
+        return "wrongtype" in str(exc).lower()  # a Bloom filter under that name is RedisBloom's too
+    return True
