@@ -29,23 +29,25 @@ def test_kill_9_loses_nothing_and_stores_each_article_once(redis_url):
         assert cli(redis_url, "seed", site.base_url + "/").returncode == 0
         # A host delay slows the crawl down enough to kill a worker several times in the middle.
         slow = [*FAST_LEASES, "-s", "FRONTIER_HOST_DELAY=0.4"]
-        steady = start_worker(redis_url, "--until-idle", "4", *slow)
-        victim = start_worker(redis_url, "--until-idle", "4", *slow)
+        workers = [start_worker(redis_url, "--until-idle", "4", *slow) for _ in range(2)]
         kills = 0
         for _ in range(3):
-            # Kill the victim while it holds work, at a random moment after it leased something.
+            # Kill a worker while it holds work, at a random moment after it leased something.
             deadline = time.monotonic() + 30
-            while not _holds_lease(client, victim) and victim.poll() is None:
-                assert time.monotonic() < deadline, "the victim never leased a request"
+            while not (holders := [w for w in workers if _holds_lease(client, w)]):
+                if all(w.poll() is not None for w in workers):
+                    break  # the crawl ended first
+                assert time.monotonic() < deadline, "no worker leased a request"
                 time.sleep(0.02)
-            if victim.poll() is not None:
-                break  # the crawl ended first
+            if not holders:
+                break
             time.sleep(rnd.uniform(0, 0.3))
+            victim = rnd.choice(holders)
             victim.send_signal(signal.SIGKILL)
             victim.wait()
             kills += 1
-            victim = start_worker(redis_url, "--until-idle", "4", *slow)
-        for worker in (victim, steady):
+            workers[workers.index(victim)] = start_worker(redis_url, "--until-idle", "4", *slow)
+        for worker in workers:
             code, out = wait(worker)
             assert code == 0, out[-3000:]
         expected = sorted(a["url"] for a in expected_articles(site.base_url))
