@@ -16,6 +16,11 @@ import redis
 os.environ.setdefault("CRAWLER_ALLOW_PRIVATE_NETWORKS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
+# The fundus benchmark pages (read-only, shared): beside the repository, or where
+# the workplace keeps them for a clone made elsewhere.
+FUNDUS = next((path for path in (ROOT.parent / "shared" / "benchmarks" / "fundus",
+                                 Path("/work/shared/benchmarks/fundus")) if path.is_dir()),
+              ROOT.parent / "shared" / "benchmarks" / "fundus")
 
 
 def free_port() -> int:

@@ -22,8 +22,8 @@ from benchmarks.extraction import (
 )
 from crawler.extract import extract_article
 from crawler.normalize import normalize_article
+from tests.conftest import FUNDUS
 
-FUNDUS = Path("/work/shared/benchmarks/fundus")
 
 # --- The metric -----------------------------------------------------------------
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from crawler.demo import expected_articles, serve
-from tests.conftest import ROOT
+from tests.conftest import FUNDUS, ROOT
 
 CLI = [sys.executable, "-m", "crawler"]
-FUNDUS = ROOT.parent / "shared" / "benchmarks" / "fundus" / "html"
+FUNDUS_HTML = FUNDUS / "html"
 
 
 def _env() -> dict[str, str]:
@@ -62,13 +62,13 @@ def test_demo_crawls_the_bundled_site(tmp_path):
     assert f"12 articles written to {out}" in result.stderr
 
 
-@pytest.mark.skipif(not FUNDUS.is_dir(), reason="the fundus benchmark pages are not beside the repo")
+@pytest.mark.skipif(not FUNDUS_HTML.is_dir(), reason=f"the fundus benchmark pages are not under {FUNDUS}")
 def test_extract_prints_one_line_per_file_in_order(tmp_path):
     with serve() as site:
         home = urllib.request.urlopen(site.base_url + "/").read()
     listing = tmp_path / "home.html"
     listing.write_bytes(home)
-    page = FUNDUS / "APNews_0.html.gz"
+    page = FUNDUS_HTML / "APNews_0.html.gz"
     plain = tmp_path / "ap.html"
     plain.write_bytes(gzip.decompress(page.read_bytes()))
     missing = tmp_path / "missing.html"

@@ -8,16 +8,15 @@ import json
 import re
 import time
 from collections import Counter
-from pathlib import Path
 
 import lxml.html
 import pytest
 
 from crawler.extract import decode_html, extract_article
 from crawler.related import find_related, related_section, strip_related_blocks
+from tests.conftest import FUNDUS
 
 URL = "https://www.loopback.test/biz/amazon-china-cloud.html"
-FUNDUS = Path("/work/shared/benchmarks/fundus")
 
 HEADLINE = "Amazon Sells China Cloud Business as Online Controls Tighten"
 PARAGRAPHS = [
