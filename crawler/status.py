@@ -23,6 +23,7 @@ def status_dict(counts: FrontierCounts) -> dict:
         "queued": counts.queued,
         "in_flight": counts.in_flight,
         "seen": counts.seen,
+        "seen_capacity": counts.seen_capacity or None,
         "articles_stored": counts.articles,
         "duplicates_dropped": sum(duplicates.values()),
         "duplicates": duplicates,
@@ -45,12 +46,18 @@ def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None) -
         return
     console = Console(file=file or sys.stdout)
     table = Table(show_header=False, box=None)
+    capacity = data["seen_capacity"]
     for label, key in (("queued", "queued"), ("in flight", "in_flight"), ("seen", "seen"),
                        ("pages fetched", "pages"), ("articles stored", "articles_stored"),
                        ("duplicates dropped", "duplicates_dropped"),
                        ("invalid dropped", "invalid_dropped"), ("dead letters", "dead_letters"),
                        ("live workers", "workers_alive")):
-        table.add_row(label, str(data[key]))
+        value = str(data[key])
+        if key == "seen" and capacity:
+            value += f" of {capacity:,} (Bloom filter)"
+            if data["seen"] > 0.9 * capacity:
+                value += " [bold red]over 90%: past its capacity, URLs are lost as false positives[/]"
+        table.add_row(label, value)
     for name, value in data["errors"].items():
         if value:
             table.add_row(name.replace("_", " "), str(value))

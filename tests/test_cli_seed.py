@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -11,11 +12,13 @@ import pytest
 from tests.conftest import free_port
 
 
-def run(*args: str, redis_url: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, redis_url: str | None = None, stdin: str | None = None,
+        env: dict | None = None) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "crawler"]
     if redis_url:
         cmd += ["--redis-url", redis_url]
-    return subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True, timeout=120,
+                          env=None if env is None else {**os.environ, **env})
 
 
 SEEDS = """\
@@ -85,6 +88,17 @@ def test_seed_takes_100k_urls_pipelined(redis_url, r, tmp_path):
     status = json.loads(run("status", "--json", redis_url=redis_url).stdout)
     assert status["queued"] == 100_000 and status["seen"] == 100_000
     assert len(status["top_hosts"]) == 10 and status["top_hosts"][0]["queued"] == 2000
+
+
+def test_status_shows_a_bloom_filter_past_its_capacity(redis_url):
+    # The first seeding of a crawl records its filter, from the environment here.
+    small = {"FRONTIER_SEEN": "bloom", "FRONTIER_BLOOM_CAPACITY": "10"}
+    urls = "".join(f"https://example.com/{n}\n" for n in range(12))
+    assert run("seed", "-f", "-", redis_url=redis_url, stdin=urls, env=small).returncode == 0
+    status = json.loads(run("status", "--json", redis_url=redis_url).stdout)
+    assert (status["seen"], status["seen_capacity"]) == (12, 10)
+    text = run("status", redis_url=redis_url).stdout
+    assert "12 of 10 (Bloom filter) over 90%: past its capacity" in " ".join(text.split())
 
 
 @pytest.mark.parametrize("command", [["seed", "https://example.com/"], ["status"], ["export"],

@@ -21,6 +21,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.frontier.core import Frontier, FrontierCounts
+from crawler.frontier.seen import SeenFilter
 from crawler.keys import Keys
 from crawler.metrics import (
     CrawlCollector,
@@ -235,6 +236,19 @@ def test_frontier_gauges_from_a_real_redis(redis_url, r):
     assert gauges == {"crawler_frontier_queued": 3, "crawler_frontier_in_flight": 0,
                       "crawler_frontier_seen": 3, "crawler_frontier_dead_letters": 1,
                       "crawler_workers_alive": 2, "crawler_redis_up": 1}
+
+
+def test_a_bloom_crawl_exports_its_capacity(redis_url):
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    bloom = SeenFilter.bloom(1000, 0.001)
+    bloom.check(client, Keys("news"))
+    frontier = Frontier(client, Keys("news"), seen=bloom)
+    seed(frontier, [f"https://a.example/{n}" for n in range(5)])
+    registry = CollectorRegistry()
+    registry.register(CrawlCollector(_crawler().stats, frontier, "news"))
+    samples = _samples(registry)
+    assert samples[("crawler_frontier_seen", (("spider", "news"),))] == 5
+    assert samples[("crawler_frontier_seen_capacity", (("spider", "news"),))] == 1000
 
 
 @pytest.mark.parametrize("settings, message", [

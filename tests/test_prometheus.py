@@ -92,7 +92,7 @@ def test_promtool_checks_the_rules():
     names = _alert_names(ALERTS.read_text())
     assert sorted(names) == sorted({"CrawlStalled", "CrawlErrorRatioHigh", "CrawlerWorkerDown",
                                     "CrawlerNoWorkers", "CrawlFrontierGrowingWithoutBound",
-                                    "CrawlDeadLetters", "CrawlerRedisUnreachable",
+                                    "CrawlDeadLetters", "CrawlSeenFilterNearlyFull", "CrawlerRedisUnreachable",
                                     "CrawlLeasesExpiring"})
     assert f"SUCCESS: {len(names)} rules found" in result.stdout
 

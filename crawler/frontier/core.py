@@ -75,6 +75,8 @@ class FrontierCounts:
     stats: dict[str, int]
     top_hosts: list[tuple[str, int]]
     budget_spent: bool = False
+    #: URLs the crawl's Bloom filter was sized for (0 for the exact set, which has no limit).
+    seen_capacity: int = 0
 
     @property
     def idle(self) -> bool:
@@ -244,8 +246,9 @@ class Frontier:
             pipe.zrevrange(k.host_backlog, 0, top - 1, withscores=True)
             pipe.get(k.budget)
             pipe.get(k.leased_total)
+            pipe.hget(k.seen_config, "capacity")
             (queued, in_flight, seen, articles, dead, (secs, micros), workers, stats, hosts,
-             budget, leased) = pipe.execute()
+             budget, leased, capacity) = pipe.execute()
         now = secs + micros / 1e6
         spent = budget is not None and int(leased or 0) >= int(budget)
         return FrontierCounts(
@@ -255,4 +258,5 @@ class Frontier:
             stats={name: int(value) for name, value in stats.items()},
             top_hosts=[(host, int(n)) for host, n in hosts if n > 0],
             budget_spent=spent,
+            seen_capacity=int(capacity or 0),
         )

@@ -67,7 +67,8 @@ class SeenFilter:
         if mode == "set":
             return cls()
         if mode == "bloom":
-            return cls("bloom", int(config["bits"]), int(config["hashes"]), int(config["chunk_bits"]))
+            return cls("bloom", int(config["bits"]), int(config["hashes"]), int(config["chunk_bits"]),
+                       capacity=int(config.get("capacity", 0)), error_rate=float(config.get("error_rate", 0)))
         if mode == "redisbloom":
             return cls("redisbloom", capacity=int(config["capacity"]), error_rate=float(config["error_rate"]))
         return None
@@ -110,11 +111,13 @@ class SeenFilter:
         own filter and fetch or skip URLs at random.
         """
         if self.mode == "redisbloom":
-            wanted = {"mode": self.mode, "capacity": str(self.capacity), "error_rate": repr(self.error_rate)}
+            wanted = {"mode": self.mode}
         else:
             wanted = {"mode": self.mode, "bits": str(self.bits), "hashes": str(self.hashes)}
         if self.mode == "bloom":  # the chunk size only matters to the bitmaps
             wanted["chunk_bits"] = str(self.chunk_bits)
+        if self.mode != "set":  # what it was sized for: `crawler status` and the metrics compare "seen" to it
+            wanted.update(capacity=str(self.capacity), error_rate=repr(self.error_rate))
         with pipeline(client, transaction=True) as pipe:
             for name, value in wanted.items():
                 pipe.hsetnx(keys.seen_config, name, value)

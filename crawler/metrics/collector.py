@@ -209,3 +209,8 @@ class CrawlCollector(Collector):
             family = GaugeMetricFamily(name, help_text, labels=["spider"])
             family.add_metric([spider], getattr(counts, attribute))
             yield family
+        if counts.seen_capacity:  # a Bloom filter: past its capacity, false positives climb
+            family = GaugeMetricFamily("crawler_frontier_seen_capacity",
+                                       "URLs the crawl's Bloom filter was sized for", labels=["spider"])
+            family.add_metric([spider], counts.seen_capacity)
+            yield family
