@@ -1,7 +1,7 @@
 """Body-extraction benchmark on real news pages (issue 6).
 
-Runs ``crawler extract``'s code path (:func:`crawler.extract.extract_article`,
-then :func:`crawler.normalize.normalize_article`, as ``crawler/cli.py`` does)
+Runs ``crawler extract``'s code path (:func:`crawler.article.extract.extract_article`,
+then :func:`crawler.article.normalize.normalize_article`, as ``crawler/cli.py`` does)
 over a benchmark folder (``html/*.html.gz`` and ``ground_truth.json``, as in the
 fundus evaluation set) and, in the same run, plain trafilatura (default and
 ``favor_precision``, on the raw HTML with the page URL) and readability-lxml
@@ -54,9 +54,9 @@ from readability import Document
 from rich.console import Console
 from rich.table import Table
 
-from crawler.bodies import html_lines
-from crawler.extract import decode_html, extract_article
-from crawler.normalize import normalize_article, to_iso8601
+from crawler.article.bodies import html_lines
+from crawler.article.extract import decode_html, extract_article
+from crawler.article.normalize import normalize_article, to_iso8601
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -152,7 +152,7 @@ def field_matches(name: str, predicted: Any, truth: Any) -> bool:
 
     Texts match exactly after whitespace normalization; authors as sorted lists
     of names (a string is one name); dates on the day they name (any form
-    :func:`crawler.normalize.to_iso8601` reads), never when either is unreadable.
+    :func:`crawler.article.normalize.to_iso8601` reads), never when either is unreadable.
     """
     if name == "date":
         day = _day(predicted)
@@ -333,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 @contextmanager
 def _choices() -> Iterator[Counter[str]]:
-    """Count which body candidate :func:`crawler.bodies.choose` picks, from its debug log, during the block."""
+    """Count which body candidate :func:`crawler.article.bodies.choose` picks, from its debug log, during the block."""
     chosen: Counter[str] = Counter()
 
     class Tally(logging.Handler):
@@ -341,7 +341,7 @@ def _choices() -> Iterator[Counter[str]]:
             if record.msg.startswith("body candidates"):
                 chosen[record.args[-1]] += 1
 
-    bodies_logger = logging.getLogger("crawler.bodies")
+    bodies_logger = logging.getLogger("crawler.article.bodies")
     handler, level = Tally(logging.DEBUG), bodies_logger.level
     bodies_logger.addHandler(handler)
     bodies_logger.setLevel(logging.DEBUG)
@@ -393,7 +393,7 @@ def _report(pages: Sequence[Page], subsets: list[tuple[str, list[int]]], summari
         "Split, fixed: publishers sorted case-insensitively, taken alternately, first to the tuned half.",
         f"  tuned:     {', '.join(tuned)}",
         f"  held back: {', '.join(held) or '(none)'}",
-        "Honesty note: crawler.extract was developed looking at all of these pages, before this split "
+        "Honesty note: crawler.article.extract was developed looking at all of these pages, before this split "
         "was fixed, so the held-back half is not unseen and its score is not an unseen-site estimate. "
         "From here on, tune on the tuned half only.",
     ]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 
 BOT_NAME = "crawler"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
 
 USER_AGENT = "news-crawler/0.1 (+https://example.invalid/bot)"
 ROBOTSTXT_OBEY = True
@@ -33,7 +33,7 @@ TELNETCONSOLE_ENABLED = False
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 SCHEDULER = "crawler.frontier.Scheduler"
 DUPEFILTER_CLASS = "crawler.frontier.DupeFilter"
-REQUEST_FINGERPRINTER_CLASS = "crawler.urls.RequestFingerprinter"
+REQUEST_FINGERPRINTER_CLASS = "crawler.base.urls.RequestFingerprinter"
 # How long a worker may hold a request before others may take it back.
 FRONTIER_LEASE_SECONDS = 120.0
 # How often a worker renews its leases, flushes counters and says it is alive.
@@ -85,7 +85,7 @@ CRAWLER_ALLOW_PRIVATE_NETWORKS = os.environ.get(
     "CRAWLER_ALLOW_PRIVATE_NETWORKS", ""
 ).strip().lower() in {"1", "true", "yes", "on"}
 # Scrapy's caching resolver, refusing private answers: no connection reaches one (DNS rebinding).
-TWISTED_DNS_RESOLVER = "crawler.netguard.GuardedResolver"
+TWISTED_DNS_RESOLVER = "crawler.worker.netguard.GuardedResolver"
 
 # --- Extraction, validation and deduplication ---------------------------------
 # Articles with fewer words in their body are dropped as invalid.
@@ -96,20 +96,20 @@ DEDUPE_NEAR_THRESHOLD = 0.8
 DEDUPE_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.netguard.PrivateNetworkGuard": 50,
+    "crawler.worker.netguard.PrivateNetworkGuard": 50,
     # Scrapy's own lets some requests past robots.txt; see crawler/robots.py.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.robots.RobotsTxtMiddleware": 100,
+    "crawler.worker.robots.RobotsTxtMiddleware": 100,
     "crawler.frontier.politeness.RetryAfterMiddleware": 590,
 }
 SPIDER_MIDDLEWARES = {}
 ITEM_PIPELINES = {
-    "crawler.pipelines.NormalizePipeline": 100,
-    "crawler.pipelines.ValidatePipeline": 200,
-    "crawler.pipelines.DedupeStorePipeline": 300,
+    "crawler.worker.pipelines.NormalizePipeline": 100,
+    "crawler.worker.pipelines.ValidatePipeline": 200,
+    "crawler.worker.pipelines.DedupeStorePipeline": 300,
 }
 EXTENSIONS = {
-    "crawler.worker.WorkerHeartbeat": 100,
+    "crawler.worker.heartbeat.WorkerHeartbeat": 100,
     "crawler.metrics.MetricsExporter": 110,
 }
 

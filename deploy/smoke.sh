@@ -263,7 +263,7 @@ leases_of_a() {  # [--wait]: leases worker a holds now (--wait: once it holds on
   "$HOST_PY" - "$REDIS_URL" "$RUN_ID-worker-a" "$@" <<'PY'
 import sys, time
 import redis
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 client, keys, prefix = redis.Redis.from_url(sys.argv[1]), Keys("news"), sys.argv[2] + ":"
 deadline = time.monotonic() + (120 if sys.argv[3:] == ["--wait"] else 0)
 while True:

@@ -20,8 +20,8 @@ from benchmarks.extraction import (
     split_publishers,
     tokens,
 )
-from crawler.extract import extract_article
-from crawler.normalize import normalize_article
+from crawler.article.extract import extract_article
+from crawler.article.normalize import normalize_article
 from tests.conftest import FUNDUS
 
 

@@ -1,12 +1,12 @@
-"""Body candidates and the choice between them (crawler.bodies), and extract_article's use of them."""
+"""Body candidates and the choice between them (crawler.article.bodies), and extract_article's use of them."""
 
 from __future__ import annotations
 
 import lxml.html
 import pytest
 
-from crawler.bodies import Candidate, choose, html_lines, readability_lines, trafilatura_lines
-from crawler.extract import extract_article
+from crawler.article.bodies import Candidate, choose, html_lines, readability_lines, trafilatura_lines
+from crawler.article.extract import extract_article
 
 URL = "http://127.0.0.1:8000/biz/2024/05/council-budget"
 
@@ -50,7 +50,7 @@ def test_article_text_in_a_container_trafilatura_distrusts_is_still_found(contai
 
 def test_a_plain_article_needs_no_second_opinion(monkeypatch):
     calls = []
-    monkeypatch.setattr("crawler.extract.readability_lines", lambda *a: calls.append(a) or [])
+    monkeypatch.setattr("crawler.article.extract.readability_lines", lambda *a: calls.append(a) or [])
     article = extract_article(page('<div class="story">'), URL)
     assert article["body"].split("\n\n") == PARAGRAPHS
     assert calls == []
@@ -58,7 +58,7 @@ def test_a_plain_article_needs_no_second_opinion(monkeypatch):
 
 def test_a_page_that_is_not_declared_an_article_gets_no_second_opinion(monkeypatch):
     calls = []
-    monkeypatch.setattr("crawler.extract.readability_lines", lambda *a: calls.append(a) or [])
+    monkeypatch.setattr("crawler.article.extract.readability_lines", lambda *a: calls.append(a) or [])
     listing = page('<aside class="story">').replace('<meta property="og:type" content="article">', "")
     extract_article(listing.replace("<p>", "<p><a href='/more'>", 4), URL)
     assert calls == []

@@ -1,4 +1,4 @@
-"""crawler.dedupe: the atomic ArticleStore, reading the stream back.
+"""crawler.store.dedupe: the atomic ArticleStore, reading the stream back.
 
 The store is exercised with the corpus of ``tests/test_fingerprints.py``; the
 last test repeats its near-duplicate measurement through Redis.
@@ -14,9 +14,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from crawler import dedupe
-from crawler.dedupe import ArticleStore, iter_articles
-from crawler.fingerprints import (
+from crawler.store import dedupe
+from crawler.store.dedupe import ArticleStore, iter_articles
+from crawler.article.fingerprints import (
     BANDS,
     NUM_PERM,
     estimated_jaccard,
@@ -24,8 +24,8 @@ from crawler.fingerprints import (
     minhash_bands,
     minhash_hex,
 )
-from crawler.keys import Keys
-from crawler.normalize import normalize_article
+from crawler.base.keys import Keys
+from crawler.article.normalize import normalize_article
 from tests.test_fingerprints import CORPUS, EDITS, MEASURED, one_word_changed
 
 KEYS = Keys("news")
@@ -350,7 +350,7 @@ def test_iter_articles_skips_corrupt_entries_and_reads_in_batches(store, r, capl
             not_object = r.xadd(KEYS.articles, {"article": "[1, 2]"})
             no_field = r.xadd(KEYS.articles, {"other": "{}"})
     skipped: list[str] = []
-    with caplog.at_level("WARNING", logger="crawler.dedupe"):
+    with caplog.at_level("WARNING", logger="crawler.store.dedupe"):
         result = list(iter_articles(r, KEYS, batch=2, skipped=skipped))
     assert result == stored
     assert skipped == [bad_json, not_object, no_field]

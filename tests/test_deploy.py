@@ -35,7 +35,7 @@ import pytest
 import yaml
 
 from crawler import settings as project_settings
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -149,7 +149,7 @@ def test_the_resolver_refuses_private_addresses_the_middleware_did_not_see(redis
     # As with DNS rebinding, the middleware's own lookup is out of the way: only the
     # reactor's resolver stands between the connection and a private address.
     env = {k: v for k, v in os.environ.items() if k != "CRAWLER_ALLOW_PRIVATE_NETWORKS"}
-    no_middleware = json.dumps({**settings.DOWNLOADER_MIDDLEWARES, "crawler.netguard.PrivateNetworkGuard": None})
+    no_middleware = json.dumps({**settings.DOWNLOADER_MIDDLEWARES, "crawler.worker.netguard.PrivateNetworkGuard": None})
     cli(redis_url, "seed", site.base_url.replace("127.0.0.1", "localhost") + "/")
     code, out = wait(start_worker(redis_url, "--until-idle", "2", "-s", f"DOWNLOADER_MIDDLEWARES={no_middleware}",
                                   env=env))

@@ -1,4 +1,4 @@
-"""Tests of crawler.related and crawler.extract: a seed-shaped page, encodings,
+"""Tests of crawler.article.related and crawler.article.extract: a seed-shaped page, encodings,
 non-articles, and the 80 real pages of the fundus benchmark."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections import Counter
 import lxml.html
 import pytest
 
-from crawler.extract import decode_html, extract_article
-from crawler.related import find_related, related_section, strip_related_blocks
+from crawler.article.extract import decode_html, extract_article
+from crawler.article.related import find_related, related_section, strip_related_blocks
 from tests.conftest import FUNDUS
 
 URL = "https://www.loopback.test/biz/amazon-china-cloud.html"
@@ -129,7 +129,7 @@ EXPECTED_RELATED = [
 ]
 
 
-# --- crawler.related ------------------------------------------------------------
+# --- crawler.article.related ------------------------------------------------------------
 
 
 def test_find_related_returns_each_teaser_with_its_full_headline():
@@ -195,7 +195,7 @@ def test_find_related_variants():
     assert "Lone more link one" in tree.text_content()
 
 
-# --- crawler.extract: the seed-shaped page --------------------------------------
+# --- crawler.article.extract: the seed-shaped page --------------------------------------
 
 
 @pytest.fixture(scope="module")

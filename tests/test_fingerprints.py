@@ -1,4 +1,4 @@
-"""crawler.fingerprints: content hash, MinHash, SimHash, and how well they find near-duplicates.
+"""crawler.article.fingerprints: content hash, MinHash, SimHash, and how well they find near-duplicates.
 
 The near-duplicate measurement at the end runs on :data:`CORPUS`, twenty
 fictional news stories written for these tests, and three edited variants of
@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from crawler.dedupe import NEAR_THRESHOLD
-from crawler.fingerprints import (
+from crawler.store.dedupe import NEAR_THRESHOLD
+from crawler.article.fingerprints import (
     BANDS,
     NUM_PERM,
     PERMUTATIONS,

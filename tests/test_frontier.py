@@ -12,11 +12,11 @@ from scrapy import Request, Spider
 from crawler.frontier.codec import (
     CorruptRequest, UnserializableRequest, decode_request, encode_request, request_host,
 )
-from crawler.frontier.connection import connect
+from crawler.base.connection import connect
 from crawler.frontier.core import Frontier, QueueEntry
 from crawler.frontier.queue import LeasedQueue
-from crawler.keys import Keys
-from crawler.urls import fingerprint, fingerprint_url
+from crawler.base.keys import Keys
+from crawler.base.urls import fingerprint, fingerprint_url
 
 
 class _Spider(Spider):

@@ -22,7 +22,7 @@ from scrapy.utils.test import get_crawler
 from crawler import settings as project_settings
 from crawler.frontier.core import Frontier, FrontierCounts
 from crawler.frontier.seen import SeenFilter
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 from crawler.metrics import (
     CrawlCollector,
     HealthCheck,
@@ -30,7 +30,7 @@ from crawler.metrics import (
     MetricsExporter,
     download_error_reason,
 )
-from crawler.seeding import seed
+from crawler.frontier.seeding import seed
 
 CLI = [sys.executable, "-m", "crawler"]
 PROJECT = {name: getattr(project_settings, name) for name in dir(project_settings)
@@ -84,7 +84,7 @@ STATS = {
     "downloader/exception_type_count/twisted.internet.error.TimeoutError": 1,
     "downloader/exception_type_count/scrapy.exceptions.CannotResolveHostError": 2,
     "downloader/exception_type_count/scrapy.exceptions.DownloadCancelledError": 1,
-    "downloader/exception_type_count/crawler.netguard.RefusedAddress": 6,
+    "downloader/exception_type_count/crawler.worker.netguard.RefusedAddress": 6,
     "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 9,
     "downloader/response_bytes": 123456,
     "articles/stored": 30,
@@ -214,7 +214,7 @@ def test_unreachable_redis_leaves_the_gauges_out_and_says_so():
     ("OpenSSL.SSL.Error", "tls"),
     ("scrapy.exceptions.DownloadCancelledError", "cancelled"),
     ("builtins.ValueError", "other"),
-    ("crawler.netguard.RefusedAddress", None),
+    ("crawler.worker.netguard.RefusedAddress", None),
     ("scrapy.exceptions.IgnoreRequest", None),
 ])
 def test_download_error_reasons(path, reason):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.netguard import is_forbidden_address
+from crawler.worker.netguard import is_forbidden_address
 
 
 @pytest.mark.parametrize("address", [

@@ -1,4 +1,4 @@
-"""crawler.normalize: text, bodies, authors, dates and the stored article."""
+"""crawler.article.normalize: text, bodies, authors, dates and the stored article."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.fingerprints import content_hash, simhash, simhash_hex
-from crawler.normalize import (
+from crawler.article.fingerprints import content_hash, simhash, simhash_hex
+from crawler.article.normalize import (
     ARTICLE_FIELDS,
     BOILERPLATE_PATTERNS,
     clean_body,

@@ -1,4 +1,4 @@
-"""crawler.pipelines, built from a crawler and run against the test Redis."""
+"""crawler.worker.pipelines, built from a crawler and run against the test Redis."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
-from crawler.dedupe import iter_articles
-from crawler.keys import Keys
-from crawler.pipelines import DedupeStorePipeline, NormalizePipeline, ValidatePipeline
+from crawler.store.dedupe import iter_articles
+from crawler.base.keys import Keys
+from crawler.worker.pipelines import DedupeStorePipeline, NormalizePipeline, ValidatePipeline
 
 KEYS = Keys("news")
 
@@ -91,9 +91,9 @@ class Chain:
     def __init__(self, crawler):
         order = sorted(project_settings.ITEM_PIPELINES, key=project_settings.ITEM_PIPELINES.get)
         assert order == [
-            "crawler.pipelines.NormalizePipeline",
-            "crawler.pipelines.ValidatePipeline",
-            "crawler.pipelines.DedupeStorePipeline",
+            "crawler.worker.pipelines.NormalizePipeline",
+            "crawler.worker.pipelines.ValidatePipeline",
+            "crawler.worker.pipelines.DedupeStorePipeline",
         ]
         self.crawler = crawler
         self.normalize = NormalizePipeline.from_crawler(crawler)
@@ -261,7 +261,7 @@ def test_dedupe_threshold_setting(redis_url):
 def test_redis_errors_propagate_and_lose_nothing(chain, r, caplog):
     r.set(KEYS.articles, "not a stream")  # every XADD now fails
     item = extracted("https://example.com/a")
-    with caplog.at_level(logging.ERROR, logger="crawler.pipelines"):
+    with caplog.at_level(logging.ERROR, logger="crawler.worker.pipelines"):
         with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
             run(chain.dedupe.process_item(chain.normalize.process_item(item)))
     [record] = caplog.records

@@ -24,7 +24,7 @@ import redis
 
 from crawler.demo import bad_articles, duplicate_pages, expected_articles, serve
 from crawler.frontier.core import Frontier
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 from tests.conftest import ROOT, free_port
 from tests.test_end_to_end import cli, start_worker, wait
 

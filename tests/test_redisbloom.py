@@ -19,7 +19,7 @@ from scrapy.settings import Settings
 from crawler import settings as defaults
 from crawler.demo import expected_articles, serve
 from crawler.frontier.core import Frontier, QueueEntry
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 from tests.conftest import ROOT, free_port, start_redis_server
 from tests.test_end_to_end import cli, export, start_worker, wait
 

@@ -15,10 +15,10 @@ from rich.console import Console
 from scrapy.utils.test import get_crawler
 
 from crawler.frontier.core import Frontier, FrontierCounts
-from crawler.keys import Keys
-from crawler.seeding import seed
-from crawler.top import RecentError, Snapshot, render
-from crawler.worker import ERRORS_KEPT, WorkerHeartbeat
+from crawler.base.keys import Keys
+from crawler.frontier.seeding import seed
+from crawler.cli.top import RecentError, Snapshot, render
+from crawler.worker.heartbeat import ERRORS_KEPT, WorkerHeartbeat
 from tests.conftest import free_port
 
 CLI = [sys.executable, "-m", "crawler"]

@@ -1,4 +1,4 @@
-"""crawler.urls: canonical URLs, sites, the declared canonical of a page."""
+"""crawler.base.urls: canonical URLs, sites, the declared canonical of a page."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-import crawler.urls as urls
-from crawler.urls import (
+import crawler.base.urls as urls
+from crawler.base.urls import (
     TRACKING_PARAMS,
     TRACKING_PREFIXES,
     canonical_url_for,

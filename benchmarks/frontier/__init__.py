@@ -25,7 +25,7 @@ redis-server (both on free 127.0.0.1 ports, both started and stopped here):
 
 ``--quick`` (500 pages, 1 round, 100,000 fingerprints, 20,000 fresh ones) is
 what the test runs, in well under a minute.
-Idle close: with ``crawler.worker.WorkerHeartbeat`` a worker closes 1 to 2 s
+Idle close: with ``crawler.worker.heartbeat.WorkerHeartbeat`` a worker closes 1 to 2 s
 after the frontier empties (it checks once a second and wants two idle
 checks), a fixed tail that would weigh 10-20% of a 5,000-page crawl. The
 Redis-scheduler workers here use :class:`~.worker.FrontierIdleClose` instead: the same

@@ -66,7 +66,7 @@ class Bench:
     def seed(self) -> None:
         from scrapy.settings import Settings
 
-        from crawler.seeding import seed
+        from crawler.frontier.seeding import seed
 
         settings = Settings({"REDIS_URL": self.redis.url, **frontier_defaults()})
         report = seed(Frontier.from_settings(settings, SPIDER, check=True), [self.start_url])

@@ -16,7 +16,7 @@ from benchmarks.frontier import SPIDER
 from crawler.frontier import scripts
 from crawler.frontier.core import Frontier, QueueEntry
 from crawler.frontier.seen import SeenFilter
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 
 __all__ = ["BLOOM_ERROR_RATE", "measure_memory"]
 

@@ -24,9 +24,9 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
 from benchmarks.frontier import OURS, PLAIN, SPIDER, STOCK
-from crawler.frontier.connection import redis_from_settings
+from crawler.base.connection import redis_from_settings
 from crawler.frontier.core import Frontier
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 
 __all__ = ["TRAFFIC", "FrontierIdleClose", "LinkSpider", "crawl_settings", "frontier_defaults", "run"]
 

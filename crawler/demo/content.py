@@ -467,9 +467,9 @@ WIRE_SOURCE = "meridian-foods-buys-crispin-and-vale"
 AMP_SOURCE = "bayview-dockworkers-ratify-contract"
 #: The tech article with an "-update" near-duplicate: (slug, old text, new text);
 #: the replacement changes one word of one sentence. Near-duplicates are found by
-#: MinHash LSH (crawler.dedupe): an estimated Jaccard similarity of the bodies'
+#: MinHash LSH (crawler.store.dedupe): an estimated Jaccard similarity of the bodies'
 #: word 3-shingles of at least 0.8, 103 of 128 signature values. Measured with
-#: crawler.fingerprints.estimated_jaccard on the two bodies as extracted (the
+#: crawler.article.fingerprints.estimated_jaccard on the two bodies as extracted (the
 #: paragraphs joined by "\n\n"): 125/128 = 0.977 (true Jaccard 370/376), and
 #: 119/128 when the extracted body also keeps the headline. Losing a paragraph
 #: is not always tolerated: without the second one it drops to 93/128.

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from crawler.frontier import scripts
-from crawler.frontier.connection import pipeline, redis_from_settings
+from crawler.base.connection import pipeline, redis_from_settings
 from crawler.frontier.seen import SeenFilter
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 
 if TYPE_CHECKING:
     import redis

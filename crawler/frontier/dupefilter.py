@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from crawler.frontier.core import Frontier, QueueEntry
-from crawler.urls import fingerprint
+from crawler.base.urls import fingerprint
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -22,7 +22,7 @@ class DupeFilter(RFPDupeFilter):
     """scrapy-redis' dupefilter with this service's fingerprints and seen filter.
 
     Differences from the stock one, on purpose: fingerprints come from
-    canonical URLs (:mod:`crawler.urls`); "seen" is the crawl's shared filter
+    canonical URLs (:mod:`crawler.base.urls`); "seen" is the crawl's shared filter
     (an exact set or a Bloom filter, ``FRONTIER_SEEN``) under the crawl's keys
     instead of one set per timestamp; and closing a worker never deletes it:
     other workers are still using it.

@@ -114,7 +114,7 @@ class LeasedQueue(Base):
         """Queue ``request`` at the next flush; with ``fingerprint``, only if not seen before.
 
         ``fingerprint`` gives the request's fingerprint, which must depend on
-        nothing but its method, URL and body (:func:`crawler.urls.fingerprint`):
+        nothing but its method, URL and body (:func:`crawler.base.urls.fingerprint`):
         a request with the same three as one this worker pushed before is
         skipped without computing it. Raises UnserializableRequest at once.
         """

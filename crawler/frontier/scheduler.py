@@ -16,7 +16,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
 from crawler.frontier.codec import UnserializableRequest
-from crawler.frontier.connection import pipeline, redis_from_settings
+from crawler.base.connection import pipeline, redis_from_settings
 from crawler.frontier.core import Frontier
 from crawler.frontier.dupefilter import DupeFilter
 from crawler.frontier.queue import LeasedQueue

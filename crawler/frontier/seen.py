@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from crawler.frontier.connection import pipeline
+from crawler.base.connection import pipeline
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
     from typing_extensions import Self
 
-    from crawler.keys import Keys
+    from crawler.base.keys import Keys
 
 __all__ = ["SeenFilter"]
 

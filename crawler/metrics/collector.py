@@ -39,7 +39,7 @@ DROP_REASONS = ("corrupt", "unserializable")
 LOG_LEVELS = ("warning", "error", "critical")
 
 # Exceptions that the downloader stats count but that are refusals, counted
-# as such (crawler.netguard.RefusedAddress, robots.txt's IgnoreRequest).
+# as such (crawler.worker.netguard.RefusedAddress, robots.txt's IgnoreRequest).
 _NOT_DOWNLOAD_ERRORS = ("RefusedAddress", "IgnoreRequest")
 
 

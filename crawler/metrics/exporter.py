@@ -12,9 +12,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from crawler.frontier.connection import redis_from_settings
+from crawler.base.connection import redis_from_settings
 from crawler.frontier.core import Frontier
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 from crawler.metrics.collector import CrawlCollector
 from crawler.metrics.http import HealthCheck, MetricsServer, make_app
 

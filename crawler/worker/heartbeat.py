@@ -15,9 +15,9 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from crawler.frontier.connection import pipeline, redis_from_settings
+from crawler.base.connection import pipeline, redis_from_settings
 from crawler.frontier.core import Frontier
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 from crawler.metrics.collector import download_error_reason
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ split across several, a page's JSON-LD ``articleBody`` is often cut short.
 candidates agree on, how much of each one is prose rather than short lines,
 and how much of it is links.
 
-:mod:`crawler.extract` asks for the alternatives only when its first candidate
+:mod:`crawler.article.extract` asks for the alternatives only when its first candidate
 (trafilatura, fast) looks doubtful, which keeps the common page at one
 extraction.
 """

@@ -20,10 +20,10 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
-from crawler.dedupe import NEAR_THRESHOLD, ArticleStore
-from crawler.frontier.connection import connect
-from crawler.keys import Keys
-from crawler.normalize import count_words, normalize_article
+from crawler.store.dedupe import NEAR_THRESHOLD, ArticleStore
+from crawler.base.connection import connect
+from crawler.base.keys import Keys
+from crawler.article.normalize import count_words, normalize_article
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,7 +54,7 @@ def _spider_name(crawler: Crawler) -> str:
 
 class NormalizePipeline:
     """Replaces each extracted item by its normalized article
-    (:func:`crawler.normalize.normalize_article`). An item without a URL is
+    (:func:`crawler.article.normalize.normalize_article`). An item without a URL is
     dropped (stats ``articles/invalid/no_url``)."""
 
     def __init__(self, spider_name: str, stats: StatsCollector | None = None) -> None:

@@ -10,7 +10,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.project import get_project_settings
 
-from crawler.frontier.connection import connect
+from crawler.base.connection import connect
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -45,7 +45,7 @@ def run_worker(settings: Settings, spider: str) -> int:
     """Run one worker until it is stopped (or idle, with FRONTIER_UNTIL_IDLE); return its exit code.
 
     Raises :class:`UsageError` for an unknown spider and
-    :class:`crawler.frontier.connection.RedisUnavailable` when Redis does not answer.
+    :class:`crawler.base.connection.RedisUnavailable` when Redis does not answer.
     """
     if spider not in get_spider_loader(settings).list():
         raise UsageError(f"unknown spider {spider!r} (available: "

@@ -1,9 +1,9 @@
 """Fingerprints of article text: pure functions, no I/O.
 
-Three fingerprints decide whether an article is new (:mod:`crawler.dedupe`
+Three fingerprints decide whether an article is new (:mod:`crawler.store.dedupe`
 holds the store that compares them):
 
-* its canonical URL (:func:`crawler.urls.canonical_url_for`);
+* its canonical URL (:func:`crawler.base.urls.canonical_url_for`);
 * :func:`content_hash` of its body, blind to case, whitespace and punctuation;
 * its :func:`minhash` signature, for near-duplicates (the same story with a
   word changed, a sentence cut, a paragraph added).

@@ -1,16 +1,16 @@
 """The atomic Redis article store: each article stored once, across workers.
 
 An article is a duplicate when a stored one has its canonical URL
-(``Keys.dedupe_url``), its :func:`~crawler.fingerprints.content_hash`
-(``Keys.dedupe_content``), or a :func:`~crawler.fingerprints.minhash`
+(``Keys.dedupe_url``), its :func:`~crawler.article.fingerprints.content_hash`
+(``Keys.dedupe_content``), or a :func:`~crawler.article.fingerprints.minhash`
 signature close enough to make it a near-duplicate (see
-:mod:`crawler.fingerprints`).
+:mod:`crawler.article.fingerprints`).
 
 Near-duplicates are pairs whose sets of word 3-shingles have a Jaccard
 similarity of at least ``threshold`` (``DEDUPE_NEAR_THRESHOLD``, 0.8), as
 estimated by MinHash. Candidates are found with locality-sensitive hashing:
 every stored article is indexed under each of its
-:data:`~crawler.fingerprints.BANDS` band digests (``Keys.minhash_band``), and a
+:data:`~crawler.article.fingerprints.BANDS` band digests (``Keys.minhash_band``), and a
 new article is only compared with the articles sharing at least one band. For
 a threshold above ``1 - BANDS / NUM_PERM`` (0.75) that is exhaustive, not
 probabilistic: an estimate that high leaves fewer unequal values than there are
@@ -27,14 +27,14 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from crawler.fingerprints import NUM_PERM, minhash, minhash_bands, minhash_hex
+from crawler.article.fingerprints import NUM_PERM, minhash, minhash_bands, minhash_hex
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     import redis
 
-    from crawler.keys import Keys
+    from crawler.base.keys import Keys
 
 __all__ = [
     "MAX_CANDIDATES",
@@ -176,7 +176,7 @@ return 'stored'
 
 def _min_equal(threshold: float) -> int:
     """The fewest equal values whose share of
-    :data:`~crawler.fingerprints.NUM_PERM` is ``>= threshold``."""
+    :data:`~crawler.article.fingerprints.NUM_PERM` is ``>= threshold``."""
     return next(k for k in range(NUM_PERM + 1) if k / NUM_PERM >= threshold)
 
 
@@ -184,7 +184,7 @@ class ArticleStore:
     """Stores normalized articles in a crawl's Redis stream, once each.
 
     ``threshold`` (in ``(0, 1]``) is the smallest estimated Jaccard similarity
-    (:func:`~crawler.fingerprints.estimated_jaccard`) of a near-duplicate;
+    (:func:`~crawler.article.fingerprints.estimated_jaccard`) of a near-duplicate;
     above 0.75 every stored article that close is found (see the module
     docstring), at or below it some may be missed. ``max_candidates`` bounds the work of one
     :meth:`store`: at most that many stored articles are compared (the ones
@@ -220,7 +220,7 @@ class ArticleStore:
         self._script = client.register_script(_STORE_LUA)
 
     def band_keys(self, signature: Sequence[int]) -> list[str]:
-        """The :data:`~crawler.fingerprints.BANDS` band sets
+        """The :data:`~crawler.article.fingerprints.BANDS` band sets
         (``Keys.minhash_band``) indexing ``signature``."""
         return [
             self.keys.minhash_band(band, digest)
@@ -230,9 +230,9 @@ class ArticleStore:
     def store(self, article: dict[str, Any]) -> str:
         """Store ``article`` unless it duplicates a stored one; return the outcome.
 
-        ``article`` is a normalized article (see :func:`crawler.normalize.normalize_article`):
+        ``article`` is a normalized article (see :func:`crawler.article.normalize.normalize_article`):
         it needs ``canonical_url``, ``content_hash``, ``simhash`` (16 hex
-        digits) and ``body`` (a str, whose :func:`~crawler.fingerprints.minhash`
+        digits) and ``body`` (a str, whose :func:`~crawler.article.fingerprints.minhash`
         is computed here), and must be JSON-serializable. Returns one of :data:`OUTCOMES`, checked
         in that order: ``"duplicate_url"``, ``"duplicate_content"``,
         ``"near_duplicate"``, else ``"stored"`` (appended to ``Keys.articles``

@@ -9,11 +9,11 @@ import scrapy
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
-from crawler.extract import extract_article
+from crawler.article.extract import extract_article
 from crawler.frontier.codec import request_host
-from crawler.frontier.connection import redis_from_settings
+from crawler.base.connection import redis_from_settings
 from crawler.frontier.core import Frontier
-from crawler.keys import Keys
+from crawler.base.keys import Keys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

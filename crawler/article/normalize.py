@@ -1,8 +1,8 @@
 """Pure functions that turn an extracted article into the stored article.
 
 Nothing here does I/O. :func:`normalize_article` is the one entry point of the
-item pipeline; URLs are normalized by :mod:`crawler.urls` and bodies
-fingerprinted by :mod:`crawler.fingerprints`.
+item pipeline; URLs are normalized by :mod:`crawler.base.urls` and bodies
+fingerprinted by :mod:`crawler.article.fingerprints`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from dateutil import parser as _dateparser
 
-from crawler.fingerprints import content_hash, simhash, simhash_hex
-from crawler.urls import resolve_canonical
+from crawler.article.fingerprints import content_hash, simhash, simhash_hex
+from crawler.base.urls import resolve_canonical
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -336,7 +336,7 @@ def normalize_article(
     Returns a new dict with exactly :data:`ARTICLE_FIELDS`: ``canonical_url``
     is the declared canonical (rel=canonical/og:url, possibly relative) when it
     is on the same site, else ``url``, both normalized
-    (:func:`crawler.urls.resolve_canonical`); text fields normalized (None
+    (:func:`crawler.base.urls.resolve_canonical`); text fields normalized (None
     when empty); body cleaned (:func:`clean_body`); ``authors`` split; dates ISO 8601;
     ``word_count``, ``content_hash`` and ``simhash`` (16 hex digits) computed
     from the cleaned body; ``crawled_at`` is ``now`` (default: the current

@@ -20,7 +20,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from crawler.frontier.connection import pipeline
+from crawler.base.connection import pipeline
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from crawler.frontier.codec import UnserializableRequest, request_host, seed_payload
 from crawler.frontier.core import Frontier, QueueEntry
-from crawler.urls import fingerprint_url
+from crawler.base.urls import fingerprint_url
 
 __all__ = ["MAX_URL_LENGTH", "Seed", "SeedError", "SeedReport", "parse_seed_line", "seed"]
 

@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     # charset_normalizer logs every guess at a level below DEBUG.
     logging.getLogger("charset_normalizer").setLevel(logging.WARNING)
     redis_url = args.redis_url or os.environ.get("REDIS_URL")
-    from crawler.frontier.connection import RedisUnavailable
-    from crawler.process import UsageError
+    from crawler.base.connection import RedisUnavailable
+    from crawler.worker.process import UsageError
 
     try:
         return _COMMANDS[args.command](args, redis_url)
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 def _frontier(redis_url: str | None, spider: str, *, writes: bool = False):
     """The crawl's frontier, with the seen filter the crawl uses (recorded only by a command that ``writes``)."""
     from crawler.frontier.core import Frontier
-    from crawler.process import UsageError, project_settings
+    from crawler.worker.process import UsageError, project_settings
 
     try:
         return Frontier.from_settings(project_settings(redis_url), spider, check=True, follow_crawl=True,
@@ -110,8 +110,8 @@ def _frontier(redis_url: str | None, spider: str, *, writes: bool = False):
 
 
 def _seed(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.process import UsageError
-    from crawler.seeding import seed
+    from crawler.worker.process import UsageError
+    from crawler.frontier.seeding import seed
 
     if not args.urls and not args.file:
         raise UsageError("give URLs or -f FILE (- for stdin)")
@@ -131,7 +131,7 @@ def _seed(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _worker(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.process import UsageError, project_settings, run_worker
+    from crawler.worker.process import UsageError, project_settings, run_worker
 
     if args.until_idle is not None and args.until_idle <= 0:
         raise UsageError("--until-idle must be a positive number of seconds")
@@ -146,7 +146,7 @@ def _worker(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _status(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.status import render_status
+    from crawler.cli.status import render_status
 
     counts = _frontier(redis_url, args.spider).counts()
     render_status(counts, as_json=args.json)
@@ -154,8 +154,8 @@ def _status(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _export(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.crawl import export_articles
-    from crawler.process import UsageError
+    from crawler.cli.crawl import export_articles
+    from crawler.worker.process import UsageError
 
     frontier = _frontier(redis_url, args.spider)
     if args.output == "-":
@@ -171,9 +171,9 @@ def _export(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.crawl import run_crawl
-    from crawler.process import UsageError
-    from crawler.seeding import SeedError, parse_seed_line
+    from crawler.cli.crawl import run_crawl
+    from crawler.worker.process import UsageError
+    from crawler.frontier.seeding import SeedError, parse_seed_line
 
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
@@ -195,8 +195,8 @@ def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _extract(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.extract import extract_article
-    from crawler.normalize import normalize_article
+    from crawler.article.extract import extract_article
+    from crawler.article.normalize import normalize_article
 
     for path in args.paths:
         try:
@@ -219,7 +219,7 @@ def _extract(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.crawl import run_crawl
+    from crawler.cli.crawl import run_crawl
     from crawler.demo import serve
 
     os.environ["CRAWLER_ALLOW_PRIVATE_NETWORKS"] = "1"
@@ -234,8 +234,8 @@ def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _top(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.process import UsageError, project_settings
-    from crawler.top import run_top
+    from crawler.worker.process import UsageError, project_settings
+    from crawler.cli.top import run_top
 
     if not args.interval > 0:
         raise UsageError("--interval must be a positive number of seconds")

@@ -6,7 +6,7 @@ The other functions read one field each from that and from the tree (microdata,
 bylines, ``<time>`` elements, htmldate's guess): title without a site-name
 suffix, authors, dates, section, site name, description, language and canonical
 URL. Values are reported as found: splitting authors and parsing dates is
-:mod:`crawler.normalize`'s job.
+:mod:`crawler.article.normalize`'s job.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crawler.dedupe import iter_articles
+from crawler.store.dedupe import iter_articles
 from crawler.frontier.core import Frontier, FrontierCounts
-from crawler.keys import Keys
-from crawler.process import project_settings
-from crawler.redisproc import PrivateRedis
-from crawler.seeding import seed
+from crawler.base.keys import Keys
+from crawler.worker.process import project_settings
+from crawler.cli.redisproc import PrivateRedis
+from crawler.frontier.seeding import seed
 
 logger = logging.getLogger(__name__)
 

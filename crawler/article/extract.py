@@ -1,8 +1,8 @@
 """Article extraction: from the bytes of a news page to the fields of an article.
 
 :func:`extract_article` decodes and parses a page once with lxml, reads what it
-declares about itself (:mod:`crawler.metadata`), collects the "More <Section>"
-teasers (:mod:`crawler.related`), then strips the teaser and sister-site blocks
+declares about itself (:mod:`crawler.article.metadata`), collects the "More <Section>"
+teasers (:mod:`crawler.article.related`), then strips the teaser and sister-site blocks
 from the tree and extracts the body with trafilatura. The body is cleaned of the
 lines that are not article text (headline, byline, prompts, link lines, teaser
 texts, author bio), checked against the text the page declares in its JSON-LD
@@ -22,8 +22,8 @@ from lxml import etree
 from lxml.etree import ParserError
 from w3lib.encoding import html_to_unicode
 
-from crawler.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
-from crawler.metadata import (
+from crawler.article.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
+from crawler.article.metadata import (
     canonical_url,
     clean_text,
     declared_section,
@@ -38,13 +38,13 @@ from crawler.metadata import (
     site_domain,
     site_name,
 )
-from crawler.normalize import is_prose_repeat
-from crawler.related import find_related, related_section, strip_related_blocks
+from crawler.article.normalize import is_prose_repeat
+from crawler.article.related import find_related, related_section, strip_related_blocks
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-    from crawler.metadata import Declared
+    from crawler.article.metadata import Declared
 
 __all__ = ["decode_html", "extract_article"]
 
@@ -143,7 +143,7 @@ def extract_article(
     (date strings as found, offset kept; None when unknown); ``section``;
     ``body`` (plain text, paragraphs separated by a blank line); ``description``;
     ``language``; ``site_name``; ``domain`` (host of ``url`` without "www.");
-    ``related`` (:func:`crawler.related.find_related`). Absent values are None.
+    ``related`` (:func:`crawler.article.related.find_related`). Absent values are None.
 
     Never raises: a failure is logged and gives ``None``.
     """
@@ -275,7 +275,7 @@ def _body(tree: HtmlElement, url: str, drop: set[str], links: set[str],
     looks doubtful (:func:`_doubtful`) and ``second_opinion`` is set (the page
     declares itself an article: a listing page with little text is no reason to
     run three extractors), trafilatura's recall mode, readability and the page's
-    JSON-LD text are candidates too, and :func:`crawler.bodies.choose` picks the
+    JSON-LD text are candidates too, and :func:`crawler.article.bodies.choose` picks the
     best supported one.
     """
     def candidate(name: str, lines: list[str]) -> Candidate:

@@ -1,0 +1,6 @@
+"""Page -> article, pure: no Redis, no Scrapy.
+
+:func:`~crawler.article.extract.extract_article` reads a page,
+:func:`~crawler.article.normalize.normalize_article` turns what it found into
+the stored article, :mod:`~crawler.article.fingerprints` fingerprints its body.
+"""

@@ -1,0 +1,1 @@
+"""The crawl's article store in Redis: atomic deduplication and the article stream."""
