@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import time
 import subprocess
 import sys
 import urllib.error
@@ -31,6 +32,7 @@ from crawler.metrics import (
     download_error_reason,
 )
 from crawler.frontier.seeding import seed
+from tests.conftest import free_port, start_redis_server
 
 CLI = [sys.executable, "-m", "crawler"]
 PROJECT = {name: getattr(project_settings, name) for name in dir(project_settings)
@@ -363,13 +365,22 @@ def test_endpoint_serves_metrics_openmetrics_and_health(exporters):
     assert _get(base + "/nothing")[0] == 404
 
 
-def test_healthz_is_503_without_redis(exporters):
-    dead = socket.socket()
-    dead.bind(("127.0.0.1", 0))
-    port = dead.getsockname()[1]
-    dead.close()  # nothing listens there
-    _crawler, exporter = exporters(REDIS_URL=f"redis://127.0.0.1:{port}/0")
-    status, _headers, body = _get(f"http://127.0.0.1:{exporter.port}/healthz")
+def test_healthz_is_503_once_redis_goes_away(exporters, tmp_path):
+    port = free_port()
+    server = start_redis_server(port, str(tmp_path))
+    try:
+        _crawler, exporter = exporters(REDIS_URL=f"redis://127.0.0.1:{port}/0")
+        assert _get(f"http://127.0.0.1:{exporter.port}/healthz")[0] == 200
+    finally:
+        server.terminate()
+        server.wait(10)
+    deadline = time.monotonic() + 10  # health and gauges are cached for a second
+    while True:
+        status, _headers, body = _get(f"http://127.0.0.1:{exporter.port}/healthz")
+        if status == 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    time.sleep(1.1)
     assert status == 503
     assert json.loads(body) == {"status": "unhealthy", "redis": False, "reactor": True,
                                 "reactor_lag_seconds": json.loads(body)["reactor_lag_seconds"]}

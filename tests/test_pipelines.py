@@ -13,6 +13,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
+from crawler.frontier.core import Frontier
 from crawler.store.dedupe import iter_articles
 from crawler.base.keys import Keys
 from crawler.worker.pipelines import DedupeStorePipeline, NormalizePipeline, ValidatePipeline
@@ -43,12 +44,8 @@ class NewsSpider(scrapy.Spider):
 
 
 def make_crawler(redis_url: str, **overrides):
-    """A crawler with this project's defaults for the pipelines' settings."""
-    settings = {
-        name: getattr(project_settings, name)
-        for name in ("EXTRACT_MIN_WORDS", "DEDUPE_NEAR_THRESHOLD", "DEDUPE_ENABLED")
-    }
-    settings["REDIS_URL"] = redis_url
+    """A crawler with the pipelines' own defaults (no project settings but ``REDIS_URL``)."""
+    settings = {"REDIS_URL": redis_url}
     settings.update(overrides)
     crawler = get_crawler(NewsSpider, settings_dict=settings)
     crawler.spider = crawler._create_spider()
@@ -99,8 +96,6 @@ class Chain:
         self.normalize = NormalizePipeline.from_crawler(crawler)
         self.validate = ValidatePipeline.from_crawler(crawler)
         self.dedupe = DedupeStorePipeline.from_crawler(crawler)
-        self.validate.open_spider()
-        self.dedupe.open_spider()
 
     def process(self, item):
         """The stored item, or the DropItem message."""
@@ -115,8 +110,7 @@ class Chain:
             return str(exc)
 
     def close(self):
-        self.validate.close_spider()
-        self.dedupe.close_spider()
+        pass  # the pipelines own no client: the crawl's frontier does
 
     def stats(self, prefix=""):
         return {
@@ -154,12 +148,6 @@ def test_normalize_pipeline_drops_items_without_url(redis_url):
     assert crawler.stats.get_value("articles/invalid/no_url") == 1
 
 
-def test_pipelines_need_a_spider(redis_url):
-    crawler = get_crawler(NewsSpider, settings_dict={"REDIS_URL": redis_url})
-    with pytest.raises(RuntimeError, match="no spider"):
-        NormalizePipeline.from_crawler(crawler)
-
-
 # --- ValidatePipeline ---------------------------------------------------------
 
 
@@ -182,12 +170,8 @@ def test_validate_pipeline_drops_untitled_and_short_articles(chain, r):
 def test_validate_pipeline_keeps_articles_at_the_minimum(redis_url, r):
     crawler = make_crawler(redis_url)
     pipeline = ValidatePipeline.from_crawler(crawler)
-    pipeline.open_spider()
-    try:
-        item = {"title": "A title", "body": " ".join(["word"] * 40), "url": "https://example.com/a"}
-        assert run(pipeline.process_item(item)) is item
-    finally:
-        pipeline.close_spider()
+    item = {"title": "A title", "body": " ".join(["word"] * 40), "url": "https://example.com/a"}
+    assert run(pipeline.process_item(item)) is item
     assert crawler.stats.get_value("articles/invalid/too_short") is None
     assert r.hgetall(KEYS.stats) == {}
 
@@ -247,11 +231,7 @@ def test_dedupe_disabled_stores_everything(redis_url, r):
 def test_dedupe_threshold_setting(redis_url):
     pipeline = DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_NEAR_THRESHOLD="0.9"))
     assert pipeline.threshold == 0.9
-    pipeline.open_spider()
-    try:
-        assert pipeline.store.threshold == 0.9
-    finally:
-        pipeline.close_spider()
+    assert pipeline.store.threshold == 0.9
     assert DedupeStorePipeline.from_crawler(make_crawler(redis_url)).threshold == 0.8
     for wrong in (0, -0.1, 1.5, "nan"):
         with pytest.raises(ValueError, match=r"DEDUPE_NEAR_THRESHOLD must be in \(0, 1\], got "):
@@ -277,11 +257,13 @@ def test_redis_errors_propagate_and_lose_nothing(chain, r, caplog):
     assert r.xlen(KEYS.articles) == 1
 
 
-def test_open_and_close_spider_manage_one_client(redis_url):
-    pipeline = DedupeStorePipeline.from_crawler(make_crawler(redis_url))
-    assert pipeline.client is None
-    pipeline.open_spider()
-    assert pipeline.client.ping() is True
-    assert pipeline.store.keys == KEYS
-    pipeline.close_spider()
-    assert pipeline.client is None and pipeline.store is None
+def test_pipelines_share_the_crawls_one_frontier_and_client(redis_url):
+    crawler = make_crawler(redis_url)
+    frontier = Frontier.for_crawler(crawler)
+    validate = ValidatePipeline.from_crawler(crawler)
+    dedupe = DedupeStorePipeline.from_crawler(crawler)
+    assert Frontier.for_crawler(crawler) is frontier
+    assert validate.client is frontier.client is dedupe.store.client
+    assert dedupe.store.keys == validate.keys == KEYS
+    # A second crawl in the same process gets a frontier of its own.
+    assert Frontier.for_crawler(make_crawler(redis_url)) is not frontier

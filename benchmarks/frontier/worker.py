@@ -24,9 +24,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
 from benchmarks.frontier import OURS, PLAIN, SPIDER, STOCK
-from crawler.base.connection import redis_from_settings
 from crawler.frontier.core import Frontier
-from crawler.base.keys import Keys
 
 __all__ = ["TRAFFIC", "FrontierIdleClose", "LinkSpider", "crawl_settings", "frontier_defaults", "run"]
 
@@ -123,7 +121,7 @@ class FrontierIdleClose:
         return ext
 
     def spider_opened(self, spider) -> None:
-        self.frontier = Frontier(redis_from_settings(self.crawler.settings), Keys(spider.name))
+        self.frontier = Frontier.for_crawler(self.crawler)
 
     def spider_idle(self, spider) -> None:
         with TRAFFIC.not_counted():
@@ -138,12 +136,9 @@ class FrontierIdleClose:
 
 
 def frontier_defaults() -> dict:
-    """The FRONTIER_* defaults of crawler/settings.py, with no delay between fetches of one host."""
-    import crawler.settings as project
-
-    values = {name: getattr(project, name) for name in dir(project) if name.startswith("FRONTIER_")}
-    values["FRONTIER_HOST_DELAY"] = 0.0  # one local host, crawled as fast as possible
-    return values
+    """What the frontier needs beyond its own defaults (crawler/frontier/defaults.py) here:
+    no delay between fetches of one host."""
+    return {"FRONTIER_HOST_DELAY": 0.0}  # one local host, crawled as fast as possible
 
 
 def crawl_settings(mode: str, redis_url: str) -> dict:

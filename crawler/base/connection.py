@@ -6,16 +6,12 @@ key of a crawl shares one hash tag, so the frontier's scripts run on one slot.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import redis
 from redis.cluster import RedisCluster
 
-if TYPE_CHECKING:
-    from scrapy.settings import BaseSettings
-
-__all__ = ["RedisUnavailable", "connect", "pipeline", "redis_from_settings"]
+__all__ = ["RedisUnavailable", "close", "connect", "pipeline"]
 
 _clients: dict[str, redis.Redis] = {}
 _OPTIONS = {"decode_responses": True, "socket_connect_timeout": 5, "socket_timeout": 10,
@@ -103,8 +99,16 @@ def pipeline(client: redis.Redis, *, transaction: bool = False):
     return client.pipeline(transaction=transaction)
 
 
-def redis_from_settings(settings: BaseSettings, *, check: bool = False) -> redis.Redis:
-    return connect(settings.get("REDIS_URL"), check=check)
+def close(client: redis.Redis) -> None:
+    """Close ``client`` and forget it, so that the next :func:`connect` makes a new one.
+
+    For the end of a process's work with Redis (a worker's engine has stopped):
+    every component of the process shares the client, so only its owner closes it.
+    """
+    for url, cached in list(_clients.items()):
+        if cached is client:
+            del _clients[url]
+    client.close()
 
 
 def _redact(url: str) -> str:

@@ -234,12 +234,13 @@ def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _top(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.worker.process import UsageError, project_settings
     from crawler.cli.top import run_top
+    from crawler.frontier.config import FrontierConfig
+    from crawler.worker.process import UsageError, project_settings
 
     if not args.interval > 0:
         raise UsageError("--interval must be a positive number of seconds")
-    worker_timeout = project_settings(redis_url).getfloat("FRONTIER_WORKER_TIMEOUT")
+    worker_timeout = FrontierConfig.from_settings(project_settings(redis_url)).worker_timeout
     return run_top(_frontier(redis_url, args.spider), interval=args.interval, once=args.once,
                    worker_timeout=worker_timeout)
 

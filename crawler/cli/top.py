@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crawler.base.connection import pipeline
+from crawler.frontier import defaults
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -72,7 +73,7 @@ def _parse_error(raw: str) -> RecentError | None:
     return RecentError(float(when), worker, message)
 
 
-def take_snapshot(frontier: Frontier, *, worker_timeout: float = 30.0) -> Snapshot:
+def take_snapshot(frontier: Frontier, *, worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT) -> Snapshot:
     """Read one frame's data. Raises redis.RedisError when Redis does not answer."""
     counts = frontier.counts(worker_timeout=worker_timeout, top=_HOSTS_SHOWN)
     keys = frontier.keys
@@ -106,7 +107,7 @@ def _ago(seconds: float) -> str:
 
 
 def render(current: Snapshot, previous: Snapshot | None = None, *, spider: str = "news",
-           worker_timeout: float = 30.0) -> RenderableType:
+           worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT) -> RenderableType:
     """One frame: totals and rates, workers, busiest hosts, recent errors."""
     counts, stats = current.counts, current.counts.stats
     seconds = current.taken - previous.taken if previous else 0.0
@@ -153,7 +154,7 @@ def render(current: Snapshot, previous: Snapshot | None = None, *, spider: str =
 
 
 def run_top(frontier: Frontier, *, interval: float = 1.0, once: bool = False,
-            worker_timeout: float = 30.0, console: Console | None = None) -> int:
+            worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT, console: Console | None = None) -> int:
     """Show the crawl until Ctrl-C (exit 0), or print one frame with ``once``.
 
     ``once`` still reads twice, ``interval`` apart, to show rates; it raises

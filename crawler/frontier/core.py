@@ -16,17 +16,20 @@ no worker fills its slots with requests for a host that is cooling down.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from crawler.frontier import scripts
-from crawler.base.connection import pipeline, redis_from_settings
+from crawler.base.connection import close, connect, pipeline
+from crawler.frontier.config import FrontierConfig
 from crawler.frontier.seen import SeenFilter
 from crawler.base.keys import Keys
 
 if TYPE_CHECKING:
     import redis
+    from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
     from typing_extensions import Self
 
@@ -38,6 +41,9 @@ __all__ = ["Frontier", "FrontierCounts", "Lease", "QueueEntry"]
 # 500 many calls passed 10 ms, and Redis keeps each such call's arguments in
 # its SLOWLOG (about 2 KB an entry, 128 entries: a quarter MB of used_memory).
 _BATCH = 200
+
+# The frontier of each running crawl (Frontier.for_crawler).
+_by_crawler: weakref.WeakKeyDictionary[Crawler, Frontier] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,10 @@ class Frontier:
     """
 
     def __init__(self, client: redis.Redis, keys: Keys, *, host_delay: float = 0.0,
-                 seen: SeenFilter | None = None) -> None:
+                 seen: SeenFilter | None = None, config: FrontierConfig | None = None) -> None:
         self.client = client
+        #: The settings this frontier was built from (None when built by hand).
+        self.config = config
         self.keys = keys
         self.host_delay = host_delay
         self.seen = seen or SeenFilter()
@@ -107,30 +115,58 @@ class Frontier:
     @classmethod
     def from_settings(cls, settings: BaseSettings, spider: str, *, check: bool = False,
                       follow_crawl: bool = False, record_seen: bool = True) -> Self:
-        """The frontier of crawl ``spider`` as the settings describe it.
+        """The frontier of crawl ``spider`` as the settings describe it
+        (:meth:`from_config` of :meth:`FrontierConfig.from_settings`)."""
+        return cls.from_config(FrontierConfig.from_settings(settings), spider, check=check,
+                               follow_crawl=follow_crawl, record_seen=record_seen)
 
-        The seen filter is the settings' (``FRONTIER_SEEN``, ``FRONTIER_BLOOM_*``;
+    @classmethod
+    def from_config(cls, config: FrontierConfig, spider: str, *, check: bool = False,
+                    follow_crawl: bool = False, record_seen: bool = True) -> Self:
+        """The frontier of crawl ``spider`` as ``config`` describes it.
+
+        The seen filter is the config's (``FRONTIER_SEEN``, ``FRONTIER_BLOOM_*``;
         RedisBloom's where the server has it and ``FRONTIER_BLOOM_MODULE`` is on),
         or with ``follow_crawl`` the one the crawl recorded, if it has one (what
         ``crawler seed`` and ``crawler status`` want: they should not need to know
         it). ``record_seen`` records the filter as the crawl's, or checks that it
         is the crawl's; read-only callers turn it off so that they record nothing.
 
-        Raises ValueError for inconsistent settings (a seen filter other than
-        the crawl's, a negative delay) and RedisUnavailable with ``check``
-        when Redis does not answer.
+        Raises ValueError when the seen filter is not the crawl's, and
+        RedisUnavailable with ``check`` when Redis does not answer.
         """
-        host_delay = settings.getfloat("FRONTIER_HOST_DELAY")
-        if host_delay < 0:
-            raise ValueError("FRONTIER_HOST_DELAY must be 0 or more seconds")
-        client = redis_from_settings(settings, check=check)
+        client = connect(config.redis_url, check=check)
         keys = Keys(spider)
-        seen = (SeenFilter.recorded(client, keys) if follow_crawl else None) or SeenFilter.from_settings(settings)
-        if settings.getbool("FRONTIER_BLOOM_MODULE"):
+        seen = (SeenFilter.recorded(client, keys) if follow_crawl else None) or SeenFilter.from_config(config)
+        if config.bloom_module:
             seen = seen.on_server(client, keys)
         if record_seen:
             seen.check(client, keys)
-        return cls(client, keys, host_delay=host_delay, seen=seen)
+        return cls(client, keys, host_delay=config.host_delay, seen=seen, config=config)
+
+    @classmethod
+    def for_crawler(cls, crawler: Crawler) -> Self:
+        """The one frontier of a Scrapy crawl, shared by all of its components.
+
+        Built on first use from the crawler's settings (with a PING, so an
+        unreachable Redis fails at start-up with one clear line) for the crawl
+        named by the spider class; every later call returns the same object, so
+        the scheduler, dupefilter, middlewares, extensions, pipelines and spider
+        of a worker share one Redis client, one seen filter and one host delay.
+        Its client is closed once the engine has stopped, after all of them.
+        """
+        from scrapy import signals  # the CLI uses this module without Scrapy loaded
+
+        frontier = _by_crawler.get(crawler)
+        if frontier is None:
+            frontier = cls.from_config(FrontierConfig.from_settings(crawler.settings),
+                                       crawler.spidercls.name, check=True)
+            _by_crawler[crawler] = frontier
+            crawler.signals.connect(frontier._engine_stopped, signal=signals.engine_stopped, weak=False)
+        return frontier
+
+    def _engine_stopped(self) -> None:
+        close(self.client)
 
     def _run(self, name: str, *args, pipe: redis.client.Pipeline | None = None):
         return self._scripts[name](keys=self._keys, args=[*self._argv, *args], client=pipe or self.client)
@@ -231,8 +267,14 @@ class Frontier:
     def retire(self, worker_id: str) -> None:
         self.client.zrem(self.keys.workers, worker_id)
 
-    def counts(self, worker_timeout: float = 30.0, top: int = 10) -> FrontierCounts:
-        """Read the state of the crawl in one round trip."""
+    def counts(self, worker_timeout: float | None = None, top: int = 10) -> FrontierCounts:
+        """Read the state of the crawl in one round trip.
+
+        A worker counts as alive when its last heartbeat is at most ``worker_timeout``
+        seconds old (default: this frontier's ``FRONTIER_WORKER_TIMEOUT``).
+        """
+        if worker_timeout is None:
+            worker_timeout = (self.config or FrontierConfig()).worker_timeout
         k = self.keys
         with pipeline(self.client) as pipe:
             pipe.get(k.queued)

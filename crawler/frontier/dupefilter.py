@@ -34,20 +34,16 @@ class DupeFilter(RFPDupeFilter):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        # Works with Scrapy's own scheduler too: the spider class is known here.
-        return cls._for(crawler.settings, crawler.spidercls.name)
+        # Works with Scrapy's own scheduler too: the crawl's frontier is the crawler's.
+        return cls(Frontier.for_crawler(crawler), debug=crawler.settings.getbool("DUPEFILTER_DEBUG"))
 
     @classmethod
     def from_spider(cls, spider: Spider) -> Self:
-        return cls._for(spider.settings, spider.name)
+        return cls.from_crawler(spider.crawler)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:  # pragma: no cover - legacy entry point
         raise TypeError("crawler.frontier.DupeFilter needs a spider name: use from_crawler()")
-
-    @classmethod
-    def _for(cls, settings: BaseSettings, name: str) -> Self:
-        return cls(Frontier.from_settings(settings, name), debug=settings.getbool("DUPEFILTER_DEBUG"))
 
     def request_seen(self, request: Request) -> bool:
         entry = QueueEntry("", self.request_fingerprint(request), 0, "")

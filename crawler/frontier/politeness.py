@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 
 from crawler.frontier.codec import request_host
+from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
 
 if TYPE_CHECKING:
@@ -63,15 +64,15 @@ class RetryAfterMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        mw = cls(crawler, s.getfloat("FRONTIER_BACKOFF_SECONDS"), s.getfloat("FRONTIER_MAX_RETRY_AFTER"),
-                 s.getfloat("FRONTIER_MAX_CRAWL_DELAY"),
+        config = FrontierConfig.from_settings(s)
+        mw = cls(crawler, config.backoff_seconds, config.max_retry_after, config.max_crawl_delay,
                  s.get("ROBOTSTXT_USER_AGENT") or s.get("USER_AGENT"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.robots_parsed, signal=signals.robots_parsed)
         return mw
 
     def spider_opened(self, spider: Spider) -> None:
-        self.frontier = Frontier.from_settings(self.crawler.settings, spider.name)
+        self.frontier = Frontier.for_crawler(self.crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status in _BACKOFF_STATUSES and self.frontier is not None:

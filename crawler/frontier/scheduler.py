@@ -6,61 +6,57 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
-
-import redis
 from typing import TYPE_CHECKING
 
+import redis
+import scrapy
 from scrapy import signals
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
 from crawler.frontier.codec import UnserializableRequest
-from crawler.base.connection import pipeline, redis_from_settings
+from crawler.base.connection import pipeline
 from crawler.frontier.core import Frontier
 from crawler.frontier.dupefilter import DupeFilter
 from crawler.frontier.queue import LeasedQueue
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
+    from scrapy.core.engine import ExecutionEngine
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
     from typing_extensions import Self
+
+    from crawler.frontier.config import FrontierConfig
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FrontierConfig", "Scheduler"]
+__all__ = ["EngineIncompatible", "Scheduler", "engine_in_progress", "new_worker_id"]
 
 
-@dataclass(frozen=True)
-class FrontierConfig:
-    """The ``FRONTIER_*`` settings, checked together."""
+class EngineIncompatible(RuntimeError):
+    """Scrapy's engine does not expose the in-progress requests this scheduler acknowledges by."""
 
-    lease_seconds: float
-    heartbeat_seconds: float
-    worker_timeout: float
-    max_attempts: int
-    lease_batch: int
 
-    @classmethod
-    def from_settings(cls, settings: BaseSettings) -> Self:
-        config = cls(
-            lease_seconds=settings.getfloat("FRONTIER_LEASE_SECONDS"),
-            heartbeat_seconds=settings.getfloat("FRONTIER_HEARTBEAT_SECONDS"),
-            worker_timeout=settings.getfloat("FRONTIER_WORKER_TIMEOUT"),
-            max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
-            lease_batch=settings.getint("FRONTIER_LEASE_BATCH"),
-        )
-        if config.heartbeat_seconds <= 0:
-            raise ValueError("FRONTIER_HEARTBEAT_SECONDS must be positive")
-        if config.lease_seconds < 2 * config.heartbeat_seconds:
-            raise ValueError("FRONTIER_LEASE_SECONDS must be at least twice FRONTIER_HEARTBEAT_SECONDS, "
-                             "or live workers would lose their leases between renewals")
-        if config.max_attempts < 1:
-            raise ValueError("FRONTIER_MAX_ATTEMPTS must be at least 1")
-        if config.lease_batch < 1:
-            raise ValueError("FRONTIER_LEASE_BATCH must be at least 1")
-        return config
+def engine_in_progress(engine: ExecutionEngine) -> set[Request]:
+    """The requests Scrapy's ``engine`` has not finished with: the only source of acknowledgements.
+
+    Scrapy sends no signal when a request leaves the engine. The engine keeps
+    every request it took from the scheduler in its slot's ``inprogress`` set
+    until its response (and every item that response produced) or its failure
+    has been processed completely, then removes it. That set is private to
+    Scrapy (``engine._slot.inprogress``, Scrapy 2.19, pinned in pyproject.toml):
+    when it is missing this raises :class:`EngineIncompatible` naming the Scrapy
+    version, and nothing is acknowledged; the scheduler calls it once at open so
+    an incompatible Scrapy stops the worker at start-up.
+    """
+    slot = getattr(engine, "_slot", None)
+    in_progress = getattr(slot, "inprogress", None)
+    if not isinstance(in_progress, set):
+        raise EngineIncompatible(
+            f"Scrapy {scrapy.__version__}'s engine has no _slot.inprogress set, which "
+            f"crawler.frontier.Scheduler reads to know when a request is finished; "
+            f"use the Scrapy version pinned in pyproject.toml")
+    return in_progress
 
 
 def new_worker_id() -> str:
@@ -88,14 +84,14 @@ class Scheduler(RedisScheduler):
       It gives unfinished leases back at once instead.
     """
 
-    def __init__(self, server, crawler: Crawler, config: FrontierConfig, worker_id: str) -> None:
-        super().__init__(server, persist=True, dupefilter_cls="crawler.frontier.DupeFilter")
+    def __init__(self, frontier: Frontier, crawler: Crawler, config: FrontierConfig, worker_id: str) -> None:
+        super().__init__(frontier.client, persist=True, dupefilter_cls="crawler.frontier.DupeFilter")
         self.crawler = crawler
         self.stats = crawler.stats
         self.config = config
         self.worker_id = worker_id
-        self.keys = None
-        self.frontier: Frontier | None = None
+        self.frontier = frontier
+        self.keys = frontier.keys
         self._maintenance: task.LoopingCall | None = None
         # Held requests an item of which failed in the pipelines (not stored).
         self._failed: set[Request] = set()
@@ -103,9 +99,8 @@ class Scheduler(RedisScheduler):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        server = redis_from_settings(settings, check=True)
-        scheduler = cls(server, crawler, FrontierConfig.from_settings(settings), new_worker_id())
+        frontier = Frontier.for_crawler(crawler)
+        scheduler = cls(frontier, crawler, frontier.config, new_worker_id())
         crawler.signals.connect(scheduler.item_error, signal=signals.item_error)
         return scheduler
 
@@ -115,9 +110,8 @@ class Scheduler(RedisScheduler):
             self._failed.add(response.request)
 
     def open(self, spider: Spider) -> None:
+        engine_in_progress(self.crawler.engine)  # fails loudly now, not by acknowledging later
         self.spider = spider
-        self.frontier = Frontier.from_settings(self.crawler.settings, spider.name)
-        self.keys = self.frontier.keys
         self.queue = LeasedQueue(
             self.server, spider, self.keys.queue_prefix, frontier=self.frontier,
             worker_id=self.worker_id, lease_seconds=self.config.lease_seconds,
@@ -240,8 +234,7 @@ class Scheduler(RedisScheduler):
         """
         if not self.queue.held:
             return
-        slot = getattr(self.crawler.engine, "_slot", None)
-        in_progress = slot.inprogress if slot is not None else set()
+        in_progress = engine_in_progress(self.crawler.engine)
         finished = [request for request in self.queue.held if request not in in_progress]
         failed = [request for request in finished if request in self._failed]
         if failed:

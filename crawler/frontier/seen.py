@@ -18,8 +18,9 @@ import redis
 from crawler.base.connection import pipeline
 
 if TYPE_CHECKING:
-    from scrapy.settings import BaseSettings
     from typing_extensions import Self
+
+    from crawler.frontier.config import FrontierConfig
 
     from crawler.base.keys import Keys
 
@@ -87,14 +88,11 @@ class SeenFilter:
         return SeenFilter("redisbloom", capacity=self.capacity, error_rate=self.error_rate)
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings) -> Self:
-        mode = settings.get("FRONTIER_SEEN")
-        if mode == "set":
-            return cls()
-        if mode == "bloom":
-            return cls.bloom(settings.getint("FRONTIER_BLOOM_CAPACITY"),
-                             settings.getfloat("FRONTIER_BLOOM_ERROR_RATE"))
-        raise ValueError(f"FRONTIER_SEEN must be 'set' or 'bloom', not {mode!r}")
+    def from_config(cls, config: FrontierConfig) -> Self:
+        """The filter ``FRONTIER_SEEN`` and ``FRONTIER_BLOOM_*`` ask for (checked by the config)."""
+        if config.seen == "bloom":
+            return cls.bloom(config.bloom_capacity, config.bloom_error_rate)
+        return cls()
 
     def token(self, fingerprint: str) -> str:
         """What the PUSH script records for ``fingerprint`` (hex): itself, or its bit positions."""

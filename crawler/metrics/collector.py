@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from crawler.frontier import defaults
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
@@ -161,7 +163,7 @@ class CrawlCollector(Collector):
     """
 
     def __init__(self, stats: StatsCollector, frontier: Frontier, spider: str, *,
-                 cache_seconds: float = 1.0, worker_timeout: float = 30.0) -> None:
+                 cache_seconds: float = 1.0, worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT) -> None:
         self.stats = stats
         self.frontier = frontier
         self.spider = spider

@@ -12,14 +12,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from crawler.base.connection import redis_from_settings
+from crawler.frontier import defaults
 from crawler.frontier.core import Frontier
-from crawler.base.keys import Keys
 from crawler.metrics.collector import CrawlCollector
 from crawler.metrics.http import HealthCheck, MetricsServer, make_app
 
 if TYPE_CHECKING:
-    import redis
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -34,38 +32,47 @@ __all__ = ["MetricsConfig", "MetricsExporter"]
 
 @dataclass(frozen=True)
 class MetricsConfig:
-    """The ``METRICS_*`` settings, checked together. ``port`` None: no endpoint."""
+    """The ``METRICS_*`` settings, checked together. ``port`` None: no endpoint.
 
-    port: int | None
-    host: str
-    cache_seconds: float
-    latency_buckets: tuple[float, ...]
-    healthz_stall_seconds: float
+    The field defaults are the settings' defaults, used where a project does not set them.
+    """
+
+    #: ``METRICS_PORT``: the worker's /metrics and /healthz (None or "": off; 0: a free port, logged).
+    port: int | None = 9410
+    #: ``METRICS_HOST``: the address to listen on.
+    host: str = "0.0.0.0"
+    #: ``METRICS_CACHE_SECONDS``: the frontier gauges are read from Redis at most once per this.
+    cache_seconds: float = 1.0
+    #: ``METRICS_LATENCY_BUCKETS``: upper bounds of crawler_download_latency_seconds.
+    latency_buckets: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+    #: ``METRICS_HEALTHZ_STALL_SECONDS``: /healthz answers 503 once the reactor has not turned this long.
+    healthz_stall_seconds: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
         """Raises ValueError, naming the setting, for a value that cannot work."""
-        raw_port = settings.get("METRICS_PORT")
+        raw_port = settings.get("METRICS_PORT", cls.port)
         port = None
         if raw_port not in (None, ""):
             try:
-                port = settings.getint("METRICS_PORT")
-            except ValueError:
+                port = int(raw_port)
+            except (TypeError, ValueError):
                 raise ValueError(f"METRICS_PORT must be a port number, got {raw_port!r}") from None
             if not 0 <= port <= 65535:
                 raise ValueError(f"METRICS_PORT must be between 0 and 65535, got {port}")
         try:
-            buckets = tuple(float(bound) for bound in settings.getlist("METRICS_LATENCY_BUCKETS"))
+            buckets = tuple(float(bound) for bound in
+                            settings.getlist("METRICS_LATENCY_BUCKETS", list(cls.latency_buckets)))
         except ValueError:
             raise ValueError("METRICS_LATENCY_BUCKETS must be numbers of seconds") from None
         if not buckets or buckets[0] <= 0 or list(buckets) != sorted(set(buckets)):
             raise ValueError("METRICS_LATENCY_BUCKETS must be increasing positive numbers of seconds")
         config = cls(
             port=port,
-            host=settings.get("METRICS_HOST"),
-            cache_seconds=settings.getfloat("METRICS_CACHE_SECONDS"),
+            host=settings.get("METRICS_HOST", cls.host),
+            cache_seconds=settings.getfloat("METRICS_CACHE_SECONDS", cls.cache_seconds),
             latency_buckets=buckets,
-            healthz_stall_seconds=settings.getfloat("METRICS_HEALTHZ_STALL_SECONDS"),
+            healthz_stall_seconds=settings.getfloat("METRICS_HEALTHZ_STALL_SECONDS", cls.healthz_stall_seconds),
         )
         if config.cache_seconds < 0:
             raise ValueError("METRICS_CACHE_SECONDS must be 0 or more")
@@ -88,11 +95,12 @@ class MetricsExporter:
 
     beat_seconds = 1.0
 
-    def __init__(self, config: MetricsConfig, stats: StatsCollector, client: redis.Redis,
-                 spider: str, *, worker_timeout: float = 30.0) -> None:
+    def __init__(self, config: MetricsConfig, stats: StatsCollector, frontier: Frontier,
+                 *, worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT) -> None:
         self.config = config
         self.registry = CollectorRegistry(auto_describe=True)
-        self.collector = CrawlCollector(stats, Frontier(client, Keys(spider)), spider,
+        spider = frontier.keys.spider
+        self.collector = CrawlCollector(stats, frontier, spider,
                                         cache_seconds=config.cache_seconds,
                                         worker_timeout=worker_timeout)
         self.registry.register(self.collector)
@@ -101,7 +109,7 @@ class MetricsExporter:
             "crawler_download_latency_seconds", "Time from sending a request to its response",
             ["spider"], buckets=config.latency_buckets, registry=self.registry,
         ).labels(spider)
-        self.health = HealthCheck(client.ping, stall_seconds=config.healthz_stall_seconds)
+        self.health = HealthCheck(frontier.client.ping, stall_seconds=config.healthz_stall_seconds)
         self.server = MetricsServer(make_app(self.registry, self.health), config.host,
                                     config.port or 0)
         self._beat: task.LoopingCall | None = None
@@ -117,8 +125,8 @@ class MetricsExporter:
         config = MetricsConfig.from_settings(settings)
         if config.port is None:
             raise NotConfigured("METRICS_PORT is not set")
-        ext = cls(config, crawler.stats, redis_from_settings(settings), crawler.spidercls.name,
-                  worker_timeout=settings.getfloat("FRONTIER_WORKER_TIMEOUT"))
+        frontier = Frontier.for_crawler(crawler)
+        ext = cls(config, crawler.stats, frontier, worker_timeout=frontier.config.worker_timeout)
         ext.crawler = crawler
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

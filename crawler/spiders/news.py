@@ -11,9 +11,7 @@ from scrapy.linkextractors import LinkExtractor
 
 from crawler.article.extract import extract_article
 from crawler.frontier.codec import request_host
-from crawler.base.connection import redis_from_settings
 from crawler.frontier.core import Frontier
-from crawler.base.keys import Keys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -38,14 +36,29 @@ class NewsSpider(scrapy.Spider):
     """
 
     name = "news"
+    #: ``LINKS_RELATED_PRIORITY``: added to links of "More <Section>" blocks so they are fetched first.
+    default_related_priority = 10
+    #: ``LINKS_DENY_PATTERNS``: crawler traps (endless calendars, session ids,
+    #: sort orders, print/share views, login pages).
+    default_deny_patterns = (
+        r"/calendar(/|$|\?)",
+        r"[?&](date|day|month|year|week)=",
+        r"/\d{4}/\d{1,2}/\d{1,2}/?$",
+        r"[?&;](sid|sessionid|session_id|jsessionid|phpsessid)=",
+        r";jsessionid=",
+        r"[?&](sort|order|orderby|sort_by|sortorder)=",
+        r"[?&](print|share|replytocom)=",
+        r"/(login|signin|signup|register|subscribe|account|cart)(/|$|\?)",
+    )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.related_priority = settings.getint("LINKS_RELATED_PRIORITY")
-        spider.links = LinkExtractor(deny=settings.getlist("LINKS_DENY_PATTERNS"), unique=True)
-        spider.frontier = Frontier(redis_from_settings(settings), Keys(spider.name))
+        spider.related_priority = settings.getint("LINKS_RELATED_PRIORITY", cls.default_related_priority)
+        spider.links = LinkExtractor(
+            deny=settings.getlist("LINKS_DENY_PATTERNS", list(cls.default_deny_patterns)), unique=True)
+        spider.frontier = Frontier.for_crawler(crawler)
         spider._hosts: set[str] = set()
         spider._hosts_read_at = float("-inf")
         return spider

@@ -15,9 +15,9 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from crawler.base.connection import pipeline, redis_from_settings
+from crawler.base.connection import pipeline
+from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
-from crawler.base.keys import Keys
 from crawler.metrics.collector import download_error_reason
 
 if TYPE_CHECKING:
@@ -86,7 +86,6 @@ class WorkerHeartbeat:
     def __init__(self, crawler: Crawler, until_idle: float) -> None:
         self.crawler = crawler
         self.until_idle = until_idle
-        self.client = redis_from_settings(crawler.settings)
         self._flushed: dict[str, int] = {}
         self._idle_since: float | None = None
         self._closing = False
@@ -96,17 +95,14 @@ class WorkerHeartbeat:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        until_idle = crawler.settings.getfloat("FRONTIER_UNTIL_IDLE")
-        if until_idle < 0:
-            raise ValueError("FRONTIER_UNTIL_IDLE must be 0 (never) or a number of seconds")
-        ext = cls(crawler, until_idle)
+        ext = cls(crawler, FrontierConfig.from_settings(crawler.settings).until_idle)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
-        self.frontier = Frontier(self.client, Keys(spider.name))
+        self.frontier = Frontier.for_crawler(self.crawler)
         logging.getLogger().addHandler(self._errors)
         self._loop = task.LoopingCall(self.tick)
         self._loop.start(self.interval, now=False).addErrback(
@@ -152,7 +148,7 @@ class WorkerHeartbeat:
         errors = self._errors.drain()
         if not delta and not errors:
             return
-        with pipeline(self.client) as pipe:
+        with pipeline(self.frontier.client) as pipe:
             for name, value in delta.items():
                 pipe.hincrby(self.frontier.keys.stats, name, value)
             if errors:

@@ -21,8 +21,7 @@ from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
 from crawler.store.dedupe import NEAR_THRESHOLD, ArticleStore
-from crawler.base.connection import connect
-from crawler.base.keys import Keys
+from crawler.frontier.core import Frontier
 from crawler.article.normalize import count_words, normalize_article
 
 if TYPE_CHECKING:
@@ -46,12 +45,6 @@ async def _in_thread(func: Callable[..., _T], *args: Any) -> _T:
     return await deferToThread(func, *args)
 
 
-def _spider_name(crawler: Crawler) -> str:
-    if crawler.spider is None:
-        raise RuntimeError("the crawler has no spider: pipelines are built for a running crawl")
-    return crawler.spider.name
-
-
 class NormalizePipeline:
     """Replaces each extracted item by its normalized article
     (:func:`crawler.article.normalize.normalize_article`). An item without a URL is
@@ -63,7 +56,7 @@ class NormalizePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(_spider_name(crawler), crawler.stats)
+        return cls(crawler.spidercls.name, crawler.stats)
 
     def process_item(self, item: Any) -> dict[str, Any]:
         try:
@@ -84,36 +77,23 @@ class ValidatePipeline:
     returned unchanged.
     """
 
-    def __init__(
-        self, min_words: int, redis_url: str, keys: Keys, stats: StatsCollector | None = None
-    ) -> None:
+    #: ``EXTRACT_MIN_WORDS`` when the settings do not name it.
+    default_min_words = 40
+
+    def __init__(self, min_words: int, frontier: Frontier, stats: StatsCollector | None = None) -> None:
         self.min_words = min_words
-        self.redis_url = redis_url
-        self.keys = keys
+        self.client = frontier.client
+        self.keys = frontier.keys
         self.stats = stats
-        self.client: redis.Redis | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        min_words = settings.getint("EXTRACT_MIN_WORDS")
+        min_words = crawler.settings.getint("EXTRACT_MIN_WORDS", cls.default_min_words)
         if min_words < 0:
             raise NotConfigured(f"EXTRACT_MIN_WORDS must be 0 or more, got {min_words}")
-        redis_url = settings.get("REDIS_URL")
-        if not redis_url:
-            raise NotConfigured("REDIS_URL is not set")
-        return cls(min_words, redis_url, Keys(_spider_name(crawler)), crawler.stats)
-
-    def open_spider(self) -> None:
-        self.client = connect(self.redis_url)
-
-    def close_spider(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        return cls(min_words, Frontier.for_crawler(crawler), crawler.stats)
 
     def _invalid(self) -> None:
-        assert self.client is not None, "open_spider() was not called"
         self.client.hincrby(self.keys.stats, "articles_invalid", 1)
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -146,54 +126,35 @@ class DedupeStorePipeline:
 
     def __init__(
         self,
-        redis_url: str,
-        keys: Keys,
+        frontier: Frontier,
         *,
         threshold: float = NEAR_THRESHOLD,
         enabled: bool = True,
         stats: StatsCollector | None = None,
     ) -> None:
-        self.redis_url = redis_url
-        self.keys = keys
+        self.keys = frontier.keys
         self.threshold = threshold
         self.enabled = enabled
         self.stats = stats
-        self.client: redis.Redis | None = None
-        self.store: ArticleStore | None = None
+        self.store = ArticleStore(frontier.client, frontier.keys, threshold=threshold,
+                                  check_duplicates=enabled)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        threshold = settings.getfloat("DEDUPE_NEAR_THRESHOLD")
+        threshold = settings.getfloat("DEDUPE_NEAR_THRESHOLD", NEAR_THRESHOLD)
         if not 0 < threshold <= 1:  # also rejects NaN
             # ValueError, not NotConfigured: Scrapy answers NotConfigured by
             # leaving the pipeline out, and the crawl would run storing nothing.
             raise ValueError(f"DEDUPE_NEAR_THRESHOLD must be in (0, 1], got {threshold}")
-        redis_url = settings.get("REDIS_URL")
-        if not redis_url:
-            raise NotConfigured("REDIS_URL is not set")
         return cls(
-            redis_url,
-            Keys(_spider_name(crawler)),
+            Frontier.for_crawler(crawler),
             threshold=threshold,
-            enabled=settings.getbool("DEDUPE_ENABLED"),
+            enabled=settings.getbool("DEDUPE_ENABLED", True),
             stats=crawler.stats,
         )
 
-    def open_spider(self) -> None:
-        self.client = connect(self.redis_url)
-        self.store = ArticleStore(
-            self.client, self.keys, threshold=self.threshold, check_duplicates=self.enabled
-        )
-
-    def close_spider(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
-            self.store = None
-
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        assert self.store is not None, "open_spider() was not called"
         try:
             outcome = await _in_thread(self.store.store, item)
         except redis.RedisError as exc:

@@ -1,0 +1,59 @@
+"""The one default of every setting the frontier reads.
+
+The frontier is usable from any Scrapy project by settings alone (``SCHEDULER``,
+``DUPEFILTER_CLASS``, ``REDIS_URL``): a project that sets nothing else gets
+these values, read through :class:`crawler.frontier.config.FrontierConfig`.
+This service's own ``crawler/settings.py`` overrides only what it must (for
+example ``REDIS_URL`` and the seen filter from the environment), as scrapy-redis
+keeps its own ``defaults.py``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "FRONTIER_BACKOFF_SECONDS",
+    "FRONTIER_BLOOM_CAPACITY",
+    "FRONTIER_BLOOM_ERROR_RATE",
+    "FRONTIER_BLOOM_MODULE",
+    "FRONTIER_HEARTBEAT_SECONDS",
+    "FRONTIER_HOST_DELAY",
+    "FRONTIER_LEASE_BATCH",
+    "FRONTIER_LEASE_SECONDS",
+    "FRONTIER_MAX_ATTEMPTS",
+    "FRONTIER_MAX_CRAWL_DELAY",
+    "FRONTIER_MAX_RETRY_AFTER",
+    "FRONTIER_SEEN",
+    "FRONTIER_UNTIL_IDLE",
+    "FRONTIER_WORKER_TIMEOUT",
+    "REDIS_URL",
+]
+
+# The shared Redis (redis://, rediss:// for TLS, unix://; any node of a cluster).
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# How long a worker may hold a request before others may take it back.
+FRONTIER_LEASE_SECONDS = 120.0
+# How often a worker renews its leases, pushes, acknowledges and says it is alive.
+FRONTIER_HEARTBEAT_SECONDS = 2.0
+# A worker whose last heartbeat is older than this counts as gone.
+FRONTIER_WORKER_TIMEOUT = 30.0
+# Requests leased per round trip (a host with a delay gives one per lease).
+FRONTIER_LEASE_BATCH = 8
+# Expired leases of one request before it is set aside as a dead letter.
+FRONTIER_MAX_ATTEMPTS = 3
+# Exit once the whole frontier has been empty this long (0: never; --until-idle).
+FRONTIER_UNTIL_IDLE = 0.0
+# Minimum delay between two fetches of one host, shared by all workers.
+# A longer robots.txt Crawl-delay wins (up to FRONTIER_MAX_CRAWL_DELAY).
+FRONTIER_HOST_DELAY = 1.0
+FRONTIER_MAX_CRAWL_DELAY = 30.0
+# A 429 or 503 keeps every worker off its host for Retry-After seconds (capped),
+# or FRONTIER_BACKOFF_SECONDS when the response names none.
+FRONTIER_BACKOFF_SECONDS = 10.0
+FRONTIER_MAX_RETRY_AFTER = 600.0
+# "set": exact fingerprints (~100 bytes/URL); "bloom": a Bloom filter in Redis
+# (<= 2 bytes/URL at 0.1%; a false positive is a URL never fetched).
+FRONTIER_SEEN = "set"
+FRONTIER_BLOOM_CAPACITY = 10_000_000
+FRONTIER_BLOOM_ERROR_RATE = 0.001
+# With "bloom": use RedisBloom's BF.ADD where the server has it (else Lua-driven bitmaps).
+FRONTIER_BLOOM_MODULE = True
