@@ -13,7 +13,7 @@ import time
 import redis
 
 from benchmarks.frontier import SPIDER
-from crawler.frontier import scripts
+from crawler.base import lua
 from crawler.frontier.core import Frontier, QueueEntry
 from crawler.frontier.seen import SeenFilter
 from crawler.base.keys import Keys
@@ -67,7 +67,7 @@ def _fill(url: str, meter: redis.Redis, fill, pattern: str, warm_up=None) -> tup
     meter.flushall()
 
     def prepare(client: redis.Redis) -> None:
-        client.script_load(scripts.PUSH)
+        client.script_load(lua.load("PUSH").source)
         if warm_up is not None:
             warm_up(client)
 

@@ -21,11 +21,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crawler.frontier import scripts
+from crawler.base import lua
 from crawler.base.connection import close, connect, pipeline
+from crawler.base.keys import Keys
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.seen import SeenFilter
-from crawler.base.keys import Keys
 
 if TYPE_CHECKING:
     import redis
@@ -41,6 +41,10 @@ __all__ = ["Frontier", "FrontierCounts", "Lease", "QueueEntry"]
 # 500 many calls passed 10 ms, and Redis keeps each such call's arguments in
 # its SLOWLOG (about 2 KB an entry, 128 entries: a quarter MB of used_memory).
 _BATCH = 200
+
+# The frontier's scripts (crawler/base/lua): all begin with the prelude _frontier.lua,
+# so all take the same KEYS and ARGV prefix, delay.
+_SCRIPTS = ("PUSH", "LEASE", "ACK", "RENEW", "RELEASE", "REAP", "RETRY", "COOL")
 
 # The frontier of each running crawl (Frontier.for_crawler).
 _by_crawler: weakref.WeakKeyDictionary[Crawler, Frontier] = weakref.WeakKeyDictionary()
@@ -107,10 +111,9 @@ class Frontier:
         self.keys = keys
         self.host_delay = host_delay
         self.seen = seen or SeenFilter()
-        self._keys = [getattr(keys, name) for name in scripts.KEY_ORDER]
         self._argv = [keys.queue_prefix, host_delay]
-        self._scripts = {name: client.register_script(getattr(scripts, name))
-                         for name in ("PUSH", "LEASE", "ACK", "RENEW", "RELEASE", "REAP", "RETRY", "COOL")}
+        self._scripts = {name: lua.register(client, name, keys) for name in _SCRIPTS}
+        self._heartbeat = lua.register(client, "HEARTBEAT", keys)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, spider: str, *, check: bool = False,
@@ -169,7 +172,7 @@ class Frontier:
         close(self.client)
 
     def _run(self, name: str, *args, pipe: redis.client.Pipeline | None = None):
-        return self._scripts[name](keys=self._keys, args=[*self._argv, *args], client=pipe or self.client)
+        return self._scripts[name]([*self._argv, *args], client=pipe or self.client)
 
     def push(self, entry: QueueEntry, *, check_seen: bool = True) -> bool:
         """Queue one request; False when its fingerprint was already seen."""
@@ -260,9 +263,7 @@ class Frontier:
 
     def heartbeat(self, worker_id: str, pipe: redis.client.Pipeline | None = None) -> None:
         """Say that ``worker_id`` is alive (Redis time, like the leases)."""
-        (pipe or self.client).eval(
-            "local t = redis.call('TIME') return redis.call('ZADD', KEYS[1], t[1] + t[2] / 1000000, ARGV[1])",
-            1, self.keys.workers, worker_id)
+        self._heartbeat([worker_id], client=pipe or self.client)
 
     def retire(self, worker_id: str) -> None:
         self.client.zrem(self.keys.workers, worker_id)

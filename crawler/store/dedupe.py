@@ -16,8 +16,8 @@ a threshold above ``1 - BANDS / NUM_PERM`` (0.75) that is exhaustive, not
 probabilistic: an estimate that high leaves fewer unequal values than there are
 bands, so at least one band is equal.
 
-:meth:`ArticleStore.store` runs every check and every write in one Lua script,
-so two workers storing the same story at the same moment store it once.
+:meth:`ArticleStore.store` runs every check and every write in one Lua script
+(``crawler/base/lua/store.lua``), so two workers storing the same story at the same moment store it once.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from crawler.article.fingerprints import NUM_PERM, minhash, minhash_bands, minhash_hex
+from crawler.base import lua
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -57,121 +58,6 @@ _HEX64_RE = re.compile(r"[0-9a-f]{16}")
 
 # --- The store ------------------------------------------------------------------
 
-_FIRST_BAND_KEY = 6
-# KEYS: 1 dedupe_url SET, 2 dedupe_content SET, 3 articles STREAM, 4 stats HASH,
-#       5 minhash_signatures HASH, 6.. the BANDS minhash_band SETs of this article.
-# ARGV: 1 canonical URL, 2 content hash, 3 MinHash signature (8 hex digits a
-#       value), 4 how many values must be equal for a near-duplicate, 5 "1" to
-#       check for duplicates / "0" to only store, 6 the article JSON, 7 the most
-#       stored articles to compare the signature with.
-_STORE_LUA = """
-local FIRST_BAND = %d
-local stats = KEYS[4]
-
-if ARGV[5] == '1' then
-  if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
-    redis.call('HINCRBY', stats, 'duplicate_url', 1)
-    return 'duplicate_url'
-  end
-  if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then
-    redis.call('HINCRBY', stats, 'duplicate_content', 1)
-    return 'duplicate_content'
-  end
-
-  local signature = ARGV[3]
-  local min_equal = tonumber(ARGV[4])
-  local max_candidates = tonumber(ARGV[7])
-  local values = #signature / 8
-
-  -- The stored articles sharing a band, and how many bands each shares: the
-  -- more, the more similar, so with too many candidates those are kept.
-  local shared, candidates, capped = {}, {}, false
-  for k = FIRST_BAND, #KEYS do
-    local members
-    if redis.call('SCARD', KEYS[k]) > max_candidates then
-      -- A crowded band (boilerplate, a flood of near-empty pages): a sample.
-      members = redis.call('SRANDMEMBER', KEYS[k], max_candidates)
-      capped = true
-    else
-      members = redis.call('SMEMBERS', KEYS[k])
-    end
-    for _, id in ipairs(members) do
-      local n = shared[id]
-      if n then
-        shared[id] = n + 1
-      else
-        shared[id] = 1
-        candidates[#candidates + 1] = id
-      end
-    end
-  end
-  if #candidates > max_candidates then
-    capped = true
-  end
-  table.sort(candidates, function(a, b)
-    if shared[a] ~= shared[b] then
-      return shared[a] > shared[b]
-    end
-    return a < b
-  end)
-
-  local mine = {}
-  for i = 1, values do
-    mine[i] = string.sub(signature, 8 * i - 7, 8 * i)
-  end
-  local max_unequal = values - min_equal
-  local near, invalid = false, 0
-  for c = 1, math.min(#candidates, max_candidates) do
-    local other = redis.call('HGET', KEYS[5], candidates[c])
-    if type(other) ~= 'string' or #other ~= #signature then
-      invalid = invalid + 1
-    else
-      local equal, unequal = 0, 0
-      for i = 1, values do
-        if string.sub(other, 8 * i - 7, 8 * i) == mine[i] then
-          equal = equal + 1
-          if equal >= min_equal then
-            near = true
-            break
-          end
-        else
-          unequal = unequal + 1
-          if unequal > max_unequal then
-            break
-          end
-        end
-      end
-      if near then
-        break
-      end
-    end
-  end
-  if capped then
-    redis.call('HINCRBY', stats, 'near_duplicate_candidates_capped', 1)
-  end
-  if invalid > 0 then
-    redis.call('HINCRBY', stats, 'near_duplicate_candidates_invalid', invalid)
-  end
-  if near then
-    redis.call('HINCRBY', stats, 'near_duplicate', 1)
-    return 'near_duplicate'
-  end
-end
-
--- A failing command ends a script without undoing the writes before it, so
--- the article is written first: a failure then leaves it unindexed (a later
--- copy may be stored again), never indexed but missing (lost for good). The
--- signature is written before the bands naming it.
-redis.call('XADD', KEYS[3], '*', 'article', ARGV[6])
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('HSET', KEYS[5], ARGV[2], ARGV[3])
-for k = FIRST_BAND, #KEYS do
-  redis.call('SADD', KEYS[k], ARGV[2])
-end
-redis.call('HINCRBY', stats, 'articles_stored', 1)
-return 'stored'
-""" % _FIRST_BAND_KEY
 
 
 def _min_equal(threshold: float) -> int:
@@ -217,7 +103,7 @@ class ArticleStore:
         self.check_duplicates = check_duplicates
         self.max_candidates = max_candidates
         self._min_equal = _min_equal(threshold)
-        self._script = client.register_script(_STORE_LUA)
+        self._script = lua.register(client, "STORE", keys)
 
     def band_keys(self, signature: Sequence[int]) -> list[str]:
         """The :data:`~crawler.article.fingerprints.BANDS` band sets
@@ -262,10 +148,9 @@ class ArticleStore:
         payload = json.dumps(article, ensure_ascii=False, separators=(",", ":"))
         signature = minhash(body)
         outcome = self._script(
-            keys=[self.keys.dedupe_url, self.keys.dedupe_content, self.keys.articles,
-                  self.keys.stats, self.keys.minhash_signatures, *self.band_keys(signature)],
-            args=[canonical_url, digest, minhash_hex(signature), self._min_equal,
-                  "1" if self.check_duplicates else "0", payload, self.max_candidates],
+            [canonical_url, digest, minhash_hex(signature), self._min_equal,
+             "1" if self.check_duplicates else "0", payload, self.max_candidates],
+            rest=self.band_keys(signature),
         )
         if isinstance(outcome, bytes):
             outcome = outcome.decode("ascii")
