@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from crawler.base.counters import DUPLICATE_FIELDS, ERROR_FIELDS, OTHER_FIELDS, REFUSAL_FIELDS, Field
+
 if TYPE_CHECKING:
     from crawler.frontier.core import FrontierCounts
 
@@ -18,7 +20,7 @@ __all__ = ["render_status", "status_dict"]
 def status_dict(counts: FrontierCounts) -> dict:
     """The status as plain data (the ``--json`` output)."""
     stats = counts.stats
-    duplicates = {name: stats.get(name, 0) for name in ("duplicate_url", "duplicate_content", "near_duplicate")}
+    duplicates = {name: stats.get(name, 0) for name in DUPLICATE_FIELDS}
     return {
         "queued": counts.queued,
         "in_flight": counts.in_flight,
@@ -27,14 +29,12 @@ def status_dict(counts: FrontierCounts) -> dict:
         "articles_stored": counts.articles,
         "duplicates_dropped": sum(duplicates.values()),
         "duplicates": duplicates,
-        "invalid_dropped": stats.get("articles_invalid", 0),
+        "invalid_dropped": stats.get(Field.ARTICLES_INVALID, 0),
         "dead_letters": counts.dead_letters,
         "workers_alive": counts.workers_alive,
-        "pages": stats.get("pages", 0),
+        "pages": stats.get(Field.PAGES, 0),
         "errors": {name: stats.get(name, 0) for name in
-                   ("download_errors", "http_errors", "spider_errors", "refused_private",
-                    "refused_robots", "offsite_dropped", "non_html", "corrupt_requests",
-                    "leases_expired")},
+                   (*ERROR_FIELDS, *REFUSAL_FIELDS, *OTHER_FIELDS)},
         "top_hosts": [{"host": host, "queued": n} for host, n in counts.top_hosts],
     }
 
