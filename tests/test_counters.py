@@ -145,8 +145,10 @@ def test_status_top_and_crawl_agree_on_the_errors_of_one_stats_hash(redis_url, r
     errors = sum(every_field[field] for field in ERROR_FIELDS)
 
     shown = json.loads(_cli(redis_url, "status", "--json").stdout)
-    assert shown["errors"] == {field: every_field[field] for field in
-                               (*ERROR_FIELDS, *REFUSAL_FIELDS, *OTHER_FIELDS)}
+    assert shown["errors"] == {field: every_field[field] for field in ERROR_FIELDS}
+    assert sum(shown["errors"].values()) == errors
+    assert shown["refusals"] == {field: every_field[field] for field in REFUSAL_FIELDS}
+    assert shown["other"] == {field: every_field[field] for field in OTHER_FIELDS}
 
     result = _cli(redis_url, "top", "--once", "--interval", "0.1")
     assert (result.returncode, result.stderr) == (0, "")

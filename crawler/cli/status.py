@@ -18,7 +18,12 @@ __all__ = ["render_status", "status_dict"]
 
 
 def status_dict(counts: FrontierCounts) -> dict:
-    """The status as plain data (the ``--json`` output)."""
+    """The status as plain data (the ``--json`` output).
+
+    ``errors`` holds the crawl-wide counters of :data:`~crawler.base.counters.ERROR_FIELDS`
+    (failed requests: what ``crawler top`` and ``crawler crawl`` count as errors too),
+    ``refusals`` those of ``REFUSAL_FIELDS`` and ``other`` those of ``OTHER_FIELDS``.
+    """
     stats = counts.stats
     duplicates = {name: stats.get(name, 0) for name in DUPLICATE_FIELDS}
     return {
@@ -33,8 +38,9 @@ def status_dict(counts: FrontierCounts) -> dict:
         "dead_letters": counts.dead_letters,
         "workers_alive": counts.workers_alive,
         "pages": stats.get(Field.PAGES, 0),
-        "errors": {name: stats.get(name, 0) for name in
-                   (*ERROR_FIELDS, *REFUSAL_FIELDS, *OTHER_FIELDS)},
+        "errors": {name: stats.get(name, 0) for name in ERROR_FIELDS},
+        "refusals": {name: stats.get(name, 0) for name in REFUSAL_FIELDS},
+        "other": {name: stats.get(name, 0) for name in OTHER_FIELDS},
         "top_hosts": [{"host": host, "queued": n} for host, n in counts.top_hosts],
     }
 
@@ -58,9 +64,10 @@ def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None) -
             if data["seen"] > 0.9 * capacity:
                 value += " [bold red]over 90%: past its capacity, URLs are lost as false positives[/]"
         table.add_row(label, value)
-    for name, value in data["errors"].items():
-        if value:
-            table.add_row(name.replace("_", " "), str(value))
+    for group in ("errors", "refusals", "other"):
+        for name, value in data[group].items():
+            if value:
+                table.add_row(name.replace("_", " "), str(value))
     console.print(table)
     if data["top_hosts"]:
         hosts = Table("host", "queued", title="largest backlog")
