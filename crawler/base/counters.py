@@ -75,7 +75,8 @@ class Stat:
     RESPONSE_BYTES: Final = "downloader/response_bytes"
     RESPONSE_STATUS: Final = "downloader/response_status_count/"  # + HTTP status code
     DOWNLOAD_EXCEPTION: Final = "downloader/exception_type_count/"  # + exception path
-    SPIDER_EXCEPTIONS: Final = "spider_exceptions/"  # + "count", or + exception class name
+    # Scrapy also counts each one under spider_exceptions/<exception class>: not added.
+    SPIDER_EXCEPTIONS: Final = "spider_exceptions/count"
     ROBOTS_FORBIDDEN: Final = "robotstxt/forbidden"
     DEPTH_IGNORED: Final = "depth/request_ignored_count"
     RETRY_COUNT: Final = "retry/count"

@@ -141,7 +141,7 @@ _PLAIN: tuple[tuple[str, str, Callable[[Mapping[str, object]], float]], ...] = (
     ("crawler_leases_expired", "Expired leases (of any worker) this worker took back",
      lambda s: s.get(Stat.FRONTIER_LEASES_EXPIRED, 0)),
     ("crawler_spider_errors", "Exceptions raised by spider callbacks",
-     lambda s: s.get(Stat.SPIDER_EXCEPTIONS + "count", 0)),
+     lambda s: _sum(s, STAT_FIELDS[Field.SPIDER_ERRORS])),
     ("crawler_host_backoffs", "Times a host answered 429 or 503 and every worker kept off it",
      lambda s: s.get(Stat.FRONTIER_BACKOFF, 0)),
     ("crawler_redis_errors", "Frontier operations that failed on Redis and were retried later",
