@@ -99,8 +99,9 @@ class Field:
     CORRUPT_REQUESTS: Final = "corrupt_requests"
     # Counted by ValidatePipeline (crawler.worker.pipelines).
     ARTICLES_INVALID: Final = "articles_invalid"
-    # Counted by the frontier's Lua scripts (crawler/frontier/scripts.py: retry() of
-    # RETRY and REAP; REAP), and DEAD_LETTERS by Frontier.set_aside too.
+    # Counted by the frontier's Lua scripts (crawler/frontier/scripts.py): retry(), which
+    # RETRY and REAP use, counts the first two, REAP the third; Frontier.set_aside
+    # counts DEAD_LETTERS too.
     DEAD_LETTERS: Final = "dead_letters"
     REQUESTS_RETRIED: Final = "requests_retried"
     LEASES_EXPIRED: Final = "leases_expired"
