@@ -295,9 +295,9 @@ code_b=$("${PODMAN[@]}" wait "$RUN_ID-worker-b")
 echo "worker b exited $code_b after $((SECONDS - t0)) s"
 [ "$code_b" = 0 ] || { "${PODMAN[@]}" logs --tail 30 "$RUN_ID-worker-b"; die "worker b exited $code_b"; }
 s=$(status)
-echo "after: queued $(field "$s" queued), in flight $(field "$s" in_flight), dead letters $(field "$s" dead_letters), leases expired $(field "$s" errors.leases_expired)"
+echo "after: queued $(field "$s" queued), in flight $(field "$s" in_flight), dead letters $(field "$s" dead_letters), leases expired $(field "$s" other.leases_expired)"
 [ "$(field "$s" queued)" = 0 ] && [ "$(field "$s" in_flight)" = 0 ] && [ "$(field "$s" dead_letters)" = 0 ] &&
-  [ "$(field "$s" errors.leases_expired)" = 0 ] || die "requests left behind"
+  [ "$(field "$s" other.leases_expired)" = 0 ] || die "requests left behind"
 check_export
 
 step "passed"

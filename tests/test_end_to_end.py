@@ -95,8 +95,8 @@ def test_two_workers_store_every_article_once(redis_url, site):
         assert status["duplicates"][kind] == kinds.count(kind), status
     assert (status["queued"], status["in_flight"], status["dead_letters"]) == (0, 0, 0)
     assert status["articles_stored"] == len(expected)
-    assert status["errors"]["offsite_dropped"] > 0
-    assert status["errors"]["non_html"] == 2  # the PDF and the empty page
+    assert status["refusals"]["offsite_dropped"] > 0
+    assert status["other"]["non_html"] == 2  # the PDF and the empty page
     assert status["errors"]["http_errors"] == 3  # 404, and the 500 page twice
     assert status["invalid_dropped"] == 0
 
@@ -140,7 +140,7 @@ def test_private_addresses_are_refused_by_default(redis_url, site):
     assert code == 0, out[-3000:]
     assert site.hits == []
     status = json.loads(cli(redis_url, "status", "--json").stdout)
-    assert status["errors"]["refused_private"] == 1
+    assert status["refusals"]["refused_private"] == 1
     assert status["errors"]["download_errors"] == 0  # a refusal is not a failed download
     assert status["pages"] == 0
 

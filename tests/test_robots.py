@@ -16,6 +16,6 @@ def test_requests_waiting_for_robots_txt_are_all_refused(redis_url):
         assert code == 0, out[-3000:]
         assert [path for _, path in site.hits] == ["/robots.txt"]
     status = json.loads(cli(redis_url, "status", "--json").stdout)
-    assert status["errors"]["refused_robots"] == 4
+    assert status["refusals"]["refused_robots"] == 4
     assert status["errors"]["download_errors"] == 0
     assert (status["queued"], status["in_flight"]) == (0, 0)

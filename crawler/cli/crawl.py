@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crawler.store.dedupe import iter_articles
+from crawler.base.counters import DUPLICATE_FIELDS, ERROR_FIELDS, Field
 from crawler.frontier.core import Frontier, FrontierCounts
 from crawler.base.keys import Keys
 from crawler.worker.process import project_settings
@@ -45,12 +46,10 @@ def export_articles(client, spider: str, out) -> int:
 def _summary(counts: FrontierCounts) -> dict[str, int]:
     stats = counts.stats
     return {
-        "pages": stats.get("pages", 0),
+        "pages": stats.get(Field.PAGES, 0),
         "articles": counts.articles,
-        "duplicates": sum(stats.get(name, 0) for name in
-                          ("duplicate_url", "duplicate_content", "near_duplicate")),
-        "errors": sum(stats.get(name, 0) for name in
-                      ("download_errors", "http_errors", "spider_errors")),
+        "duplicates": sum(stats.get(name, 0) for name in DUPLICATE_FIELDS),
+        "errors": sum(stats.get(name, 0) for name in ERROR_FIELDS),
     }
 
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from crawler.base.counters import DUPLICATE_FIELDS, ERROR_FIELDS, OTHER_FIELDS, REFUSAL_FIELDS, Field
+
 if TYPE_CHECKING:
     from crawler.frontier.core import FrontierCounts
 
@@ -16,9 +18,14 @@ __all__ = ["render_status", "status_dict"]
 
 
 def status_dict(counts: FrontierCounts) -> dict:
-    """The status as plain data (the ``--json`` output)."""
+    """The status as plain data (the ``--json`` output).
+
+    ``errors`` holds the crawl-wide counters of :data:`~crawler.base.counters.ERROR_FIELDS`
+    (failed requests: what ``crawler top`` and ``crawler crawl`` count as errors too),
+    ``refusals`` those of ``REFUSAL_FIELDS`` and ``other`` those of ``OTHER_FIELDS``.
+    """
     stats = counts.stats
-    duplicates = {name: stats.get(name, 0) for name in ("duplicate_url", "duplicate_content", "near_duplicate")}
+    duplicates = {name: stats.get(name, 0) for name in DUPLICATE_FIELDS}
     return {
         "queued": counts.queued,
         "in_flight": counts.in_flight,
@@ -27,14 +34,13 @@ def status_dict(counts: FrontierCounts) -> dict:
         "articles_stored": counts.articles,
         "duplicates_dropped": sum(duplicates.values()),
         "duplicates": duplicates,
-        "invalid_dropped": stats.get("articles_invalid", 0),
+        "invalid_dropped": stats.get(Field.ARTICLES_INVALID, 0),
         "dead_letters": counts.dead_letters,
         "workers_alive": counts.workers_alive,
-        "pages": stats.get("pages", 0),
-        "errors": {name: stats.get(name, 0) for name in
-                   ("download_errors", "http_errors", "spider_errors", "refused_private",
-                    "refused_robots", "offsite_dropped", "non_html", "corrupt_requests",
-                    "leases_expired")},
+        "pages": stats.get(Field.PAGES, 0),
+        "errors": {name: stats.get(name, 0) for name in ERROR_FIELDS},
+        "refusals": {name: stats.get(name, 0) for name in REFUSAL_FIELDS},
+        "other": {name: stats.get(name, 0) for name in OTHER_FIELDS},
         "top_hosts": [{"host": host, "queued": n} for host, n in counts.top_hosts],
     }
 
@@ -58,9 +64,10 @@ def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None) -
             if data["seen"] > 0.9 * capacity:
                 value += " [bold red]over 90%: past its capacity, URLs are lost as false positives[/]"
         table.add_row(label, value)
-    for name, value in data["errors"].items():
-        if value:
-            table.add_row(name.replace("_", " "), str(value))
+    for group in ("errors", "refusals", "other"):
+        for name, value in data[group].items():
+            if value:
+                table.add_row(name.replace("_", " "), str(value))
     console.print(table)
     if data["top_hosts"]:
         hosts = Table("host", "queued", title="largest backlog")

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from crawler.base.connection import pipeline
 from crawler.frontier import defaults
+from crawler.base.counters import ERROR_FIELDS, Field
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -33,7 +34,6 @@ __all__ = ["Snapshot", "render", "run_top", "take_snapshot"]
 _WORKERS_SHOWN = 20
 _HOSTS_SHOWN = 10
 _ERRORS_SHOWN = 10
-_ERROR_FIELDS = ("download_errors", "http_errors", "spider_errors")
 _BOXED = {"box": box.SIMPLE_HEAD, "title_justify": "left", "pad_edge": False}
 
 
@@ -117,16 +117,16 @@ def render(current: Snapshot, previous: Snapshot | None = None, *, spider: str =
     summary.add_column()
     summary.add_column(justify="right")
     for label, value in (
-        ("pages/s", _rate(stats.get("pages", 0), before and before.stats.get("pages", 0), seconds)),
+        ("pages/s", _rate(stats.get(Field.PAGES, 0), before and before.stats.get(Field.PAGES, 0), seconds)),
         ("articles/s", _rate(counts.articles, before and before.articles, seconds)),
-        ("pages", stats.get("pages", 0)),
+        ("pages", stats.get(Field.PAGES, 0)),
         ("articles stored", counts.articles),
         ("queued", counts.queued),
         ("in flight", counts.in_flight),
         ("seen", counts.seen),
         ("dead letters", counts.dead_letters),
         ("workers alive", counts.workers_alive),
-        *((name.replace("_", " "), stats.get(name, 0)) for name in _ERROR_FIELDS),
+        *((name.replace("_", " "), stats.get(name, 0)) for name in ERROR_FIELDS),
     ):
         summary.add_row(label, str(value))
 

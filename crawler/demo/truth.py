@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from crawler.base.counters import Outcome
 from crawler.demo.content import ARTICLES, LAB_ARTICLES, SECTIONS, teaser
 from crawler.demo.pages import (
     AMP_PATH,
@@ -76,8 +77,8 @@ def duplicate_pages(base_url: str) -> dict[str, str]:
     ``"near_duplicate"`` (one word changed) and ``"duplicate_url"`` (an AMP copy
     whose rel=canonical names the original)."""
     base = base_url.rstrip("/")
-    return {base + WIRE_PATH: "duplicate_content", base + UPDATE_PATH: "near_duplicate",
-            base + AMP_PATH: "duplicate_url"}
+    return {base + WIRE_PATH: Outcome.DUPLICATE_CONTENT, base + UPDATE_PATH: Outcome.NEAR_DUPLICATE,
+            base + AMP_PATH: Outcome.DUPLICATE_URL}
 
 
 def bad_pages(base_url: str) -> dict[str, str]:

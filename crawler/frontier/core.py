@@ -26,6 +26,7 @@ from crawler.base.connection import close, connect, pipeline
 from crawler.base.keys import Keys
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.seen import SeenFilter
+from crawler.base.counters import Field
 
 if TYPE_CHECKING:
     import redis
@@ -249,7 +250,7 @@ class Frontier:
             pipe.hdel(k.lease_owner, payload)
             pipe.hdel(k.attempts, payload)
             pipe.lpush(k.deadletter, json.dumps({"reason": reason, "request": payload}))
-            pipe.hincrby(k.stats, "dead_letters", 1)
+            pipe.hincrby(k.stats, Field.DEAD_LETTERS, 1)
             pipe.execute()
 
     def add_hosts(self, hosts: Iterable[str]) -> None:

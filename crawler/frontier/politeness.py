@@ -18,6 +18,7 @@ from scrapy import signals
 from crawler.frontier.codec import request_host
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
+from crawler.base.counters import Stat
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -81,7 +82,7 @@ class RetryAfterMiddleware:
             pause = min(self.backoff if pause is None else pause, self.max_retry_after)
             host = request_host(request.url)
             self.frontier.cool(host, pause=pause)
-            self.crawler.stats.inc_value("frontier/backoff")
+            self.crawler.stats.inc_value(Stat.FRONTIER_BACKOFF)
             logger.info("%s answered %d: every worker stays off it for %.0f s", host, response.status, pause)
         return response
 

@@ -17,6 +17,7 @@ from scrapy_redis.queue import Base
 
 from crawler.frontier.codec import CorruptRequest, decode_request, encode_request, request_host
 from crawler.frontier.core import QueueEntry
+from crawler.base.counters import Stat
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -169,7 +170,7 @@ class LeasedQueue(Base):
                     logger.error("Skipping corrupt frontier entry (%s): %.200r", exc, payload)
                     self.frontier.set_aside(payload, f"corrupt: {exc}")
                     if self.stats is not None:
-                        self.stats.inc_value("frontier/corrupt")
+                        self.stats.inc_value(Stat.FRONTIER_CORRUPT)
             if self._leased or not lease.payloads:
                 return
 

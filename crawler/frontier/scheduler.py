@@ -19,6 +19,7 @@ from crawler.base.connection import pipeline
 from crawler.frontier.core import Frontier
 from crawler.frontier.dupefilter import DupeFilter
 from crawler.frontier.queue import LeasedQueue
+from crawler.base.counters import Stat
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -148,7 +149,7 @@ class Scheduler(RedisScheduler):
             self.queue.push(request, None if request.dont_filter else self.df.request_fingerprint)
         except UnserializableRequest as exc:
             logger.error("Cannot queue request: %s", exc)
-            self.stats.inc_value("frontier/unserializable")
+            self.stats.inc_value(Stat.FRONTIER_UNSERIALIZABLE)
             return False
         return True
 
@@ -161,11 +162,11 @@ class Scheduler(RedisScheduler):
             # Nothing is lost: unpushed requests stay in the outbox, unacknowledged
             # leases stay held (and renewable) until Redis answers again.
             logger.warning("Redis unavailable, retrying in 1 s: %s", exc)
-            self.stats.inc_value("frontier/redis_errors")
+            self.stats.inc_value(Stat.FRONTIER_REDIS_ERRORS)
             self._wake_in(1.0)
             return None
         if request is not None:
-            self.stats.inc_value("scheduler/dequeued/redis")
+            self.stats.inc_value(Stat.SCHEDULER_DEQUEUED)
         elif self.queue.wait:
             self._wake_in(self.queue.wait)
         return request
@@ -175,9 +176,9 @@ class Scheduler(RedisScheduler):
         duplicates += self.queue.skipped
         self.queue.skipped = 0
         if queued:
-            self.stats.inc_value("scheduler/enqueued/redis", queued)
+            self.stats.inc_value(Stat.SCHEDULER_ENQUEUED, queued)
         if duplicates:
-            self.stats.inc_value("frontier/duplicate", duplicates)
+            self.stats.inc_value(Stat.FRONTIER_DUPLICATE, duplicates)
 
     def _wake_in(self, seconds: float) -> None:
         """Ask the engine for requests again when the next host is ready.
@@ -207,7 +208,7 @@ class Scheduler(RedisScheduler):
             self._maintain()
         except redis.RedisError as exc:
             logger.warning("Redis unavailable for the frontier heartbeat: %s", exc)
-            self.stats.inc_value("frontier/redis_errors")
+            self.stats.inc_value(Stat.FRONTIER_REDIS_ERRORS)
 
     def _maintain(self) -> None:
         self._flush()
@@ -222,7 +223,7 @@ class Scheduler(RedisScheduler):
         if requeued or dead:
             logger.warning("Took back %d expired leases (%d set aside as dead letters)",
                            requeued + dead, dead)
-            self.stats.inc_value("frontier/leases_expired", requeued + dead)
+            self.stats.inc_value(Stat.FRONTIER_LEASES_EXPIRED, requeued + dead)
 
     def _ack_finished(self) -> None:
         """Acknowledge the held requests that Scrapy's engine is done with.
@@ -242,8 +243,8 @@ class Scheduler(RedisScheduler):
             requeued, dead = self.queue.retry(failed, self.config.max_attempts)
             logger.warning("%d requests whose articles could not be stored will be retried "
                            "(%d set aside after %d attempts)", requeued, dead, self.config.max_attempts)
-            self.stats.inc_value("frontier/retried", requeued)
+            self.stats.inc_value(Stat.FRONTIER_RETRIED, requeued)
             finished = [request for request in finished if request not in failed]
         if finished:
             self.queue.ack(finished)
-            self.stats.inc_value("frontier/acked", len(finished))
+            self.stats.inc_value(Stat.FRONTIER_ACKED, len(finished))

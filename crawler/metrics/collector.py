@@ -17,6 +17,16 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from crawler.base.counters import (
+    PAGE_STATS,
+    PIPELINE_OUTCOMES,
+    STAT_FIELDS,
+    Field,
+    Outcome,
+    Stat,
+    log_count_stat,
+    outcome_stat,
+)
 from crawler.frontier import defaults
 
 if TYPE_CHECKING:
@@ -28,16 +38,22 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CrawlCollector", "DOWNLOAD_ERROR_REASONS", "OUTCOMES", "REFUSAL_REASONS",
-           "STATUS_CLASSES", "download_error_reason"]
+__all__ = ["CrawlCollector", "DOWNLOAD_ERROR_REASONS", "REFUSAL_REASONS", "STATUS_CLASSES",
+           "download_error_reason"]
 
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 DOWNLOAD_ERROR_REASONS = ("timeout", "dns", "connection_refused", "connection", "tls",
                           "cancelled", "other")
-OUTCOMES = ("stored", "duplicate_url", "duplicate_content", "near_duplicate", "invalid")
-REFUSAL_REASONS = ("offsite", "private_network", "robots", "depth_limit")
-PAGE_KINDS = ("article", "listing", "non_html")
-DROP_REASONS = ("corrupt", "unserializable")
+# The ``reason`` of each refusal -> the Scrapy stats it counts: those of the crawl-wide
+# refusal counters (REFUSAL_FIELDS), and the depth limit, which has none.
+_REFUSALS = {
+    "offsite": STAT_FIELDS[Field.OFFSITE_DROPPED],
+    "private_network": STAT_FIELDS[Field.REFUSED_PRIVATE],
+    "robots": STAT_FIELDS[Field.REFUSED_ROBOTS],
+    "depth_limit": (Stat.DEPTH_IGNORED,),
+}
+REFUSAL_REASONS = tuple(_REFUSALS)
+_DROPS = {"corrupt": Stat.FRONTIER_CORRUPT, "unserializable": Stat.FRONTIER_UNSERIALIZABLE}
 LOG_LEVELS = ("warning", "error", "critical")
 
 # Exceptions that the downloader stats count but that are refusals, counted
@@ -70,7 +86,7 @@ def download_error_reason(exception_path: str) -> str | None:
     return "other"
 
 
-def _sum(stats: Mapping[str, object], prefix: str) -> float:
+def _sum(stats: Mapping[str, object], prefix: str | tuple[str, ...]) -> float:
     return sum(value for key, value in stats.items()
                if key.startswith(prefix) and isinstance(value, (int, float)))
 
@@ -80,11 +96,11 @@ def _labelled(stats: Mapping[str, object]) -> dict[str, tuple[str, str, dict[str
     classes = dict.fromkeys(STATUS_CLASSES, 0.0)
     errors = dict.fromkeys(DOWNLOAD_ERROR_REASONS, 0.0)
     for key, value in stats.items():
-        if key.startswith("downloader/response_status_count/"):
+        if key.startswith(Stat.RESPONSE_STATUS):
             code = key.rsplit("/", 1)[-1]
             if code[:1] in "12345":
                 classes[f"{code[0]}xx"] += value
-        elif key.startswith("downloader/exception_type_count/"):
+        elif key.startswith(STAT_FIELDS[Field.DOWNLOAD_ERRORS]):
             reason = download_error_reason(key.rsplit("/", 1)[-1])
             if reason is not None:
                 errors[reason] += value
@@ -93,53 +109,44 @@ def _labelled(stats: Mapping[str, object]) -> dict[str, tuple[str, str, dict[str
         "crawler_download_errors": ("Downloads that failed without a response, by reason",
                                     "reason", errors),
         "crawler_articles": ("Articles through the item pipelines, by outcome", "outcome", {
-            "stored": stats.get("articles/stored", 0),
-            "duplicate_url": stats.get("dedupe/duplicate_url", 0),
-            "duplicate_content": stats.get("dedupe/duplicate_content", 0),
-            "near_duplicate": stats.get("dedupe/near_duplicate", 0),
-            "invalid": _sum(stats, "articles/invalid/"),
-        }),
+            outcome: (_sum(stats, Stat.ARTICLES_INVALID) if outcome == Outcome.INVALID
+                      else stats.get(outcome_stat(outcome), 0))
+            for outcome in PIPELINE_OUTCOMES}),
         "crawler_pages": ("Pages the spider parsed, by kind", "kind", {
-            kind: stats.get(f"pages/{kind}", 0) for kind in PAGE_KINDS}),
+            kind: stats.get(stat, 0) for kind, stat in PAGE_STATS.items()}),
         "crawler_requests_refused": ("Requests or links refused by policy, by reason", "reason", {
-            "offsite": stats.get("offsite/dropped", 0),
-            "private_network": stats.get("netguard/refused", 0),
-            "robots": stats.get("robotstxt/forbidden", 0),
-            "depth_limit": stats.get("depth/request_ignored_count", 0),
-        }),
+            reason: _sum(stats, prefixes) for reason, prefixes in _REFUSALS.items()}),
         "crawler_requests_dropped": ("Requests that the frontier could not hold or read, by reason",
                                      "reason", {
-            "corrupt": stats.get("frontier/corrupt", 0),
-            "unserializable": stats.get("frontier/unserializable", 0),
-        }),
+            reason: stats.get(stat, 0) for reason, stat in _DROPS.items()}),
         "crawler_log_messages": ("Log records of this worker, by level", "level", {
-            level: stats.get(f"log_count/{level.upper()}", 0) for level in LOG_LEVELS}),
+            level: stats.get(log_count_stat(level), 0) for level in LOG_LEVELS}),
     }
 
 
 # Counter families without a label: name -> (help, value from the stats).
 _PLAIN: tuple[tuple[str, str, Callable[[Mapping[str, object]], float]], ...] = (
     ("crawler_response_bytes", "Bytes of responses received (status line, headers, body)",
-     lambda s: s.get("downloader/response_bytes", 0)),
+     lambda s: s.get(Stat.RESPONSE_BYTES, 0)),
     ("crawler_requests_enqueued", "Requests this worker queued in the frontier",
-     lambda s: s.get("scheduler/enqueued/redis", 0)),
+     lambda s: s.get(Stat.SCHEDULER_ENQUEUED, 0)),
     ("crawler_requests_duplicate", "Requests not queued because the frontier had seen them",
-     lambda s: s.get("frontier/duplicate", 0)),
+     lambda s: s.get(Stat.FRONTIER_DUPLICATE, 0)),
     ("crawler_requests_leased", "Requests this worker leased from the frontier",
-     lambda s: s.get("scheduler/dequeued/redis", 0)),
+     lambda s: s.get(Stat.SCHEDULER_DEQUEUED, 0)),
     ("crawler_requests_retried", "Requests retried: by Scrapy's retry middleware, or queued "
      "again because their articles could not be stored",
-     lambda s: s.get("retry/count", 0) + s.get("frontier/retried", 0)),
+     lambda s: s.get(Stat.RETRY_COUNT, 0) + s.get(Stat.FRONTIER_RETRIED, 0)),
     ("crawler_requests_failed", "Requests that failed for good, after their retries",
-     lambda s: _sum(s, "pages/failed/")),
+     lambda s: _sum(s, Stat.PAGES_FAILED)),
     ("crawler_leases_expired", "Expired leases (of any worker) this worker took back",
-     lambda s: s.get("frontier/leases_expired", 0)),
+     lambda s: s.get(Stat.FRONTIER_LEASES_EXPIRED, 0)),
     ("crawler_spider_errors", "Exceptions raised by spider callbacks",
-     lambda s: s.get("spider_exceptions/count", 0)),
+     lambda s: _sum(s, STAT_FIELDS[Field.SPIDER_ERRORS])),
     ("crawler_host_backoffs", "Times a host answered 429 or 503 and every worker kept off it",
-     lambda s: s.get("frontier/backoff", 0)),
+     lambda s: s.get(Stat.FRONTIER_BACKOFF, 0)),
     ("crawler_redis_errors", "Frontier operations that failed on Redis and were retried later",
-     lambda s: s.get("frontier/redis_errors", 0)),
+     lambda s: s.get(Stat.FRONTIER_REDIS_ERRORS, 0)),
 )
 
 # Gauges of the whole crawl, from Redis: name -> (help, FrontierCounts attribute).

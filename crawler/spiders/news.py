@@ -12,6 +12,7 @@ from scrapy.linkextractors import LinkExtractor
 from crawler.article.extract import extract_article
 from crawler.frontier.codec import request_host
 from crawler.frontier.core import Frontier
+from crawler.base.counters import Stat, failed_stat
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -74,14 +75,14 @@ class NewsSpider(scrapy.Spider):
         # pass for text): trust the declaration when there is one.
         if (not isinstance(response, TextResponse) or not response.body
                 or (declared and declared not in _HTML_TYPES)):
-            self.crawler.stats.inc_value("pages/non_html")
+            self.crawler.stats.inc_value(Stat.PAGES_NON_HTML)
             return
         article = extract_article(response.body, response.url, content_type=content_type)
         related: list[str] = []
         if article is None:
-            self.crawler.stats.inc_value("pages/listing")
+            self.crawler.stats.inc_value(Stat.PAGES_LISTING)
         else:
-            self.crawler.stats.inc_value("pages/article")
+            self.crawler.stats.inc_value(Stat.PAGES_ARTICLE)
             related = [entry["url"] for entry in article["related"]]
             yield article
         yield from self._follow(response, related)
@@ -94,10 +95,10 @@ class NewsSpider(scrapy.Spider):
                           if link.url not in boosted]
         for url in dict.fromkeys(urls):
             if request_host(url) not in allowed:
-                stats.inc_value("offsite/dropped")
+                stats.inc_value(Stat.OFFSITE_DROPPED)
                 continue
             if url in boosted and not self.links.matches(url):
-                stats.inc_value("links/denied")
+                stats.inc_value(Stat.LINKS_DENIED)
                 continue
             yield response.follow(
                 url, callback=self.parse, errback=self.on_error,
@@ -106,7 +107,7 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         """Count a request that failed for good (after retries); the crawl goes on."""
-        self.crawler.stats.inc_value(f"pages/failed/{failure.type.__name__}")
+        self.crawler.stats.inc_value(failed_stat(failure.type.__name__))
 
     def _allowed_hosts(self) -> set[str]:
         now = time.monotonic()

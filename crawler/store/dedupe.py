@@ -40,15 +40,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_CANDIDATES",
     "NEAR_THRESHOLD",
-    "OUTCOMES",
     "ArticleStore",
     "iter_articles",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: What :meth:`ArticleStore.store` may return.
-OUTCOMES = ("stored", "duplicate_url", "duplicate_content", "near_duplicate")
 #: The default smallest estimated Jaccard similarity of a near-duplicate.
 NEAR_THRESHOLD = 0.8
 #: The default most stored articles one :meth:`ArticleStore.store` compares with.
@@ -119,7 +116,8 @@ class ArticleStore:
         ``article`` is a normalized article (see :func:`crawler.article.normalize.normalize_article`):
         it needs ``canonical_url``, ``content_hash``, ``simhash`` (16 hex
         digits) and ``body`` (a str, whose :func:`~crawler.article.fingerprints.minhash`
-        is computed here), and must be JSON-serializable. Returns one of :data:`OUTCOMES`, checked
+        is computed here), and must be JSON-serializable. Returns one of
+        :data:`~crawler.base.counters.STORE_OUTCOMES`, checked
         in that order: ``"duplicate_url"``, ``"duplicate_content"``,
         ``"near_duplicate"``, else ``"stored"`` (appended to ``Keys.articles``
         as field ``article``, and indexed: ``Keys.dedupe_url``,

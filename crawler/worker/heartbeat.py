@@ -19,32 +19,21 @@ from crawler.base.connection import pipeline
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
 from crawler.metrics.collector import download_error_reason
+from crawler.base.counters import STAT_FIELDS, Stat
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ERRORS_KEPT", "STAT_FIELDS", "WorkerHeartbeat"]
+__all__ = ["ERRORS_KEPT", "WorkerHeartbeat", "crawl_counts"]
 
 # Recent errors kept in Redis (``Keys.errors``) for ``crawler top``, all workers together.
 ERRORS_KEPT = 50
-
-# Crawl-wide counters (the ``stats`` hash in Redis) and the Scrapy stats they
-# add up: each sums every Scrapy stat whose key starts with one of its prefixes.
-STAT_FIELDS: dict[str, tuple[str, ...]] = {
-    "pages": ("response_received_count",),
-    "download_errors": ("downloader/exception_type_count/",),
-    "http_errors": ("downloader/response_status_count/4", "downloader/response_status_count/5"),
-    "spider_errors": ("spider_exceptions/",),
-    "refused_private": ("netguard/refused",),
-    "refused_robots": ("robotstxt/forbidden",),
-    "offsite_dropped": ("offsite/dropped",),
-    "non_html": ("pages/non_html",),
-    "corrupt_requests": ("frontier/corrupt",),
-}
 
 
 class _RecentErrors(logging.Handler):
@@ -158,17 +147,22 @@ class WorkerHeartbeat:
         self._flushed = current
 
     def _crawl_counts(self) -> dict[str, int]:
-        stats = self.crawler.stats.get_stats()
-        counts = {}
-        for field, prefixes in STAT_FIELDS.items():
-            counts[field] = sum(
-                value for key, value in stats.items()
-                if isinstance(value, int) and key.startswith(prefixes) and not _is_refusal(key)
-            )
-        return counts
+        return crawl_counts(self.crawler.stats.get_stats())
+
+
+def crawl_counts(stats: Mapping[str, object]) -> dict[str, int]:
+    """This worker's share of each crawl-wide counter of :data:`~crawler.base.counters.STAT_FIELDS`
+    (every field, zeros included), from its Scrapy ``stats``."""
+    counts = {}
+    for field, prefixes in STAT_FIELDS.items():
+        counts[field] = sum(
+            value for key, value in stats.items()
+            if isinstance(value, int) and key.startswith(prefixes) and not _is_refusal(key)
+        )
+    return counts
 
 
 def _is_refusal(stat: str) -> bool:
     """A refused request (robots.txt, private network) that Scrapy counts as a download exception."""
-    return (stat.startswith("downloader/exception_type_count/")
+    return (stat.startswith(Stat.DOWNLOAD_EXCEPTION)
             and download_error_reason(stat.rsplit("/", 1)[-1]) is None)

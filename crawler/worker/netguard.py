@@ -28,6 +28,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
+from crawler.base.counters import Stat
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler, CrawlerProcess
@@ -86,7 +88,7 @@ class PrivateNetworkGuard:
             return None
         for address in await self._resolve(hostname):
             if is_forbidden_address(address):
-                self.stats.inc_value("netguard/refused")
+                self.stats.inc_value(Stat.NETGUARD_REFUSED)
                 logger.warning("Refused %s: %s resolves to %s, a private address",
                                request.url, hostname, address)
                 raise RefusedAddress(f"private network address {address} for {hostname}")

@@ -21,6 +21,7 @@ from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
 from crawler.store.dedupe import NEAR_THRESHOLD, ArticleStore
+from crawler.base.counters import Field, Outcome, invalid_stat, outcome_stat
 from crawler.frontier.core import Frontier
 from crawler.article.normalize import count_words, normalize_article
 
@@ -63,7 +64,7 @@ class NormalizePipeline:
             return normalize_article(item, spider=self.spider_name)
         except ValueError as exc:
             if self.stats is not None:
-                self.stats.inc_value("articles/invalid/no_url")
+                self.stats.inc_value(invalid_stat("no_url"))
             raise DropItem(f"invalid article: {exc}", log_level="INFO") from exc
 
 
@@ -94,7 +95,7 @@ class ValidatePipeline:
         return cls(min_words, Frontier.for_crawler(crawler), crawler.stats)
 
     def _invalid(self) -> None:
-        self.client.hincrby(self.keys.stats, "articles_invalid", 1)
+        self.client.hincrby(self.keys.stats, Field.ARTICLES_INVALID, 1)
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if not item.get("title"):
@@ -106,7 +107,7 @@ class ValidatePipeline:
             reason = "too_short"
             message = f"article body has {words} words, fewer than {self.min_words}"
         if self.stats is not None:
-            self.stats.inc_value(f"articles/invalid/{reason}")
+            self.stats.inc_value(invalid_stat(reason))
         await _in_thread(self._invalid)
         raise DropItem(f"{reason}: {message}: {item.get('url')}", log_level="INFO")
 
@@ -163,11 +164,9 @@ class DedupeStorePipeline:
                 item.get("url"), self.keys.articles, type(exc).__name__, exc,
             )
             raise
-        if outcome == "stored":
-            if self.stats is not None:
-                self.stats.inc_value("articles/stored")
-            return item
         if self.stats is not None:
-            self.stats.inc_value(f"dedupe/{outcome}")
+            self.stats.inc_value(outcome_stat(outcome))
+        if outcome == Outcome.STORED:
+            return item
         # Duplicates are routine: keep them (and their bodies) out of the log.
         raise DropItem(f"{outcome}: {item.get('url')}", log_level="DEBUG")

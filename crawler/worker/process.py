@@ -11,6 +11,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.project import get_project_settings
 
 from crawler.base.connection import connect
+from crawler.base.counters import Stat
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -55,7 +56,7 @@ def run_worker(settings: Settings, spider: str) -> int:
     crawler = process.create_crawler(spider)
     process.crawl(crawler)
     process.start()
-    reason = crawler.stats.get_value("finish_reason")
+    reason = crawler.stats.get_value(Stat.FINISH_REASON)
     if reason not in _CLEAN_REASONS:
         logger.error("Worker stopped: %s", reason)
         return 1
