@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -161,6 +163,31 @@ def test_same_site(url, other, expected):
 )
 def test_display_domain(url, expected):
     assert display_domain(url) == expected
+
+
+_CRAWLER = Path(__file__).resolve().parents[1] / "crawler"
+# Code that reads a host out of a URL, or strips "www." from one.
+_HOST_CODE = re.compile(r"\.hostname\b|\.netloc\b|\bget_fld\b|\b(?:from|import) tld\b"
+                        r"|removeprefix\([\"']www\.|\b(?:request_host|site_domain|_site)\b")
+# Every place outside crawler/base/urls.py allowed to, and why.
+_ALLOWED_HOST_CODE = {
+    # Resolves the host it connects to, to refuse private addresses.
+    ("worker/netguard.py", ".hostname"),
+    # Scrapy's RobotsTxtMiddleware keys its parsers by netloc.
+    ("worker/robots.py", ".netloc"),
+    # Hides the password of the Redis URL in logs.
+    ("base/connection.py", ".netloc"),
+}
+
+
+def test_hosts_and_sites_are_read_in_crawler_base_urls_only():
+    found = {
+        (path.relative_to(_CRAWLER).as_posix(), match.group())
+        for path in _CRAWLER.rglob("*.py")
+        if path.relative_to(_CRAWLER).as_posix() != "base/urls.py"
+        for match in _HOST_CODE.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert found == _ALLOWED_HOST_CODE
 
 
 @pytest.mark.parametrize(
