@@ -13,6 +13,7 @@ import lxml.html
 import pytest
 
 from crawler.article.extract import decode_html, extract_article
+from crawler.article.metadata import canonical_url, read_declared
 from crawler.article.related import find_related, related_section, strip_related_blocks
 from tests.conftest import FUNDUS
 
@@ -193,6 +194,23 @@ def test_find_related_variants():
     assert strip_related_blocks(tree) == 2
     assert "Same-site but" not in tree.text_content()
     assert "Lone more link one" in tree.text_content()
+
+
+def test_related_links_and_the_canonical_follow_the_one_same_site_rule():
+    """crawler.base.urls.same_site: another subdomain of the registrable domain is the site."""
+    page = """<html><head><link rel="canonical" href="https://amp.example.co.uk/news/a.html">
+    </head><body><h3>More Politics</h3><ul>
+    <li><a href="https://amp.example.co.uk/news/b.html">Council Agrees a Budget</a></li>
+    <li><a href="https://example.co.uk/news/c.html">Mayor Wins a Second Term</a></li>
+    <li><a href="https://other.co.uk/news/d.html">Elsewhere: a Story Off the Site</a></li>
+    </ul></body></html>"""
+    tree = lxml.html.fromstring(page)
+    url = "https://www.example.co.uk/news/a.html"
+    assert [entry["url"] for entry in find_related(tree, url)] == [
+        "https://amp.example.co.uk/news/b.html", "https://example.co.uk/news/c.html"]
+    declared = read_declared(tree)
+    assert canonical_url(tree, declared, url) == "https://amp.example.co.uk/news/a.html"
+    assert canonical_url(tree, declared, "https://other.co.uk/news/a.html") is None
 
 
 # --- crawler.article.extract: the seed-shaped page --------------------------------------

@@ -10,13 +10,13 @@ import pytest
 from scrapy import Request, Spider
 
 from crawler.frontier.codec import (
-    CorruptRequest, UnserializableRequest, decode_request, encode_request, request_host,
+    CorruptRequest, UnserializableRequest, decode_request, encode_request,
 )
 from crawler.base.connection import connect
 from crawler.frontier.core import Frontier, QueueEntry
 from crawler.frontier.queue import LeasedQueue
 from crawler.base.keys import Keys
-from crawler.base.urls import fingerprint, fingerprint_url
+from crawler.base.urls import fingerprint, fingerprint_url, url_host
 
 
 class _Spider(Spider):
@@ -31,7 +31,7 @@ class _Spider(Spider):
 
 def _entry(url: str, priority: int = 0) -> QueueEntry:
     request = Request(url, priority=priority)
-    return QueueEntry(encode_request(request), fingerprint(request), priority, request_host(url))
+    return QueueEntry(encode_request(request), fingerprint(request), priority, url_host(url))
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_one_lease_per_ready_host_and_the_host_delay_is_shared(redis_url, r):
     frontier = Frontier(connect(redis_url), Keys("news"), host_delay=0.3)
     frontier.push_many([_entry(f"https://{host}.example.com/{n}") for host in "abc" for n in range(3)])
     first = frontier.lease("w1", 30, count=10)
-    assert sorted(request_host(json.loads(p)["url"]) for p in first.payloads) == [
+    assert sorted(url_host(json.loads(p)["url"]) for p in first.payloads) == [
         "a.example.com", "b.example.com", "c.example.com"]
     # Every host is cooling down now, for every worker.
     other = Frontier(connect(redis_url), Keys("news"), host_delay=0.3).lease("w2", 30, count=10)

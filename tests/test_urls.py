@@ -1,18 +1,25 @@
-"""crawler.base.urls: canonical URLs, sites, the declared canonical of a page."""
+"""crawler.base.urls: canonical URLs, hosts, sites, the declared canonical of a page."""
 
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from scrapy import Request
 
 import crawler.base.urls as urls
 from crawler.base.urls import (
     TRACKING_PARAMS,
     TRACKING_PREFIXES,
     canonical_url_for,
+    display_domain,
     resolve_canonical,
     same_site,
+    site_of,
+    url_host,
 )
 
 # --- canonical_url_for --------------------------------------------------------
@@ -53,12 +60,134 @@ def test_tracking_parameters_live_in_one_place():
     assert TRACKING_PREFIXES == ("utm_",)
 
 
-def test_same_site():
-    assert same_site("https://amp.example.co.uk/a", "https://www.example.co.uk/b")
-    assert same_site("http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b")
-    assert not same_site("https://example.co.uk/a", "https://other.co.uk/a")
-    assert not same_site("https://a.github.io/", "https://b.github.io/")  # public suffix
-    assert not same_site("http://127.0.0.1/a", "http://127.0.0.2/a")
+# --- hosts and sites ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://Example.COM:8443/a", "example.com"),
+        ("HTTP://WWW.EXAMPLE.COM/A", "www.example.com"),
+        ("http://example.com./a", "example.com"),
+        ("https://user:Secret@News.Example.com:443/x", "news.example.com"),
+        ("http://[2001:DB8::1]:8080/a", "2001:db8::1"),
+        ("http://[::1]/", "::1"),
+        ("http://127.0.0.1:8080/a", "127.0.0.1"),
+        ("http://localhost:8080/", "localhost"),
+        ("//cdn.Example.com/x.js", "cdn.example.com"),
+        ("http://Bücher.DE/a", "xn--bcher-kva.de"),
+        ("mailto:jane@example.com", ""),
+        ("/news/a", ""),
+        ("", ""),
+        ("http://[::1/a", ""),  # unparseable
+    ],
+)
+def test_url_host(url, expected):
+    assert url_host(url) == expected
+
+
+@pytest.mark.parametrize("url", [
+    "https://Example.COM:8443/a", "http://[::1]:80/", "https://user:pw@Example.com/",
+    "http://Bücher.DE./a", "http://www.Example.co.uk./a?b=1",
+])
+def test_url_host_of_a_seed_is_the_host_of_its_request(url):
+    # A seed is queued from its raw URL, its links from Request.url: one host.
+    assert url_host(url) == url_host(Request(url).url)
+
+
+@pytest.mark.parametrize("url", [
+    "https://Example.COM:8443/a", "http://www.example.com/", "https://user:pw@News.Example.com:443/",
+    "http://[2001:DB8::1]:8080/", "http://127.0.0.1:9/", "http://localhost/",
+])
+def test_url_host_keeps_the_queue_key_of_ascii_hosts(url):
+    # The per-host queue keys of a running crawl: lower-cased urlsplit hostname, as before.
+    assert url_host(url) == (urlsplit(url).hostname or "").lower()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.example.co.uk/a", "example.co.uk"),
+        ("https://amp.example.co.uk/a", "example.co.uk"),
+        ("https://WWW.Example.COM./a", "example.com"),
+        ("https://a.github.io/", "a.github.io"),  # github.io is a public suffix
+        ("http://127.0.0.1:8080/a", "127.0.0.1"),
+        ("http://[::1]:8080/a", "::1"),
+        ("http://localhost:8080/a", "localhost"),
+        # No registrable domain (not a public suffix): the host, a leading "www." dropped.
+        ("https://www.loopback.test/a", "loopback.test"),
+        ("https://amp.loopback.test/a", "amp.loopback.test"),
+        ("mailto:jane@example.com", None),
+        ("/news/a", None),
+    ],
+)
+def test_site_of(url, expected):
+    assert site_of(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "other", "expected"),
+    [
+        ("https://amp.example.co.uk/a", "https://www.example.co.uk/b", True),
+        ("https://www.example.com/a", "https://example.com/b", True),
+        ("https://amp.example.com/a", "http://www.example.com:8080/b", True),
+        ("https://www.loopback.test/a", "https://loopback.test/b", True),
+        ("http://127.0.0.1:8080/a", "http://127.0.0.1:9090/b", True),  # the demo site
+        ("http://[::1]:8080/a", "http://[::1]/b", True),
+        ("http://localhost:8080/a", "http://localhost:9090/b", True),
+        ("https://example.co.uk/a", "https://other.co.uk/a", False),
+        ("https://a.github.io/", "https://b.github.io/", False),
+        ("https://amp.loopback.test/a", "https://www.loopback.test/b", False),
+        ("http://127.0.0.1/a", "http://127.0.0.2/a", False),
+        ("http://127.0.0.1/a", "http://localhost/a", False),
+        ("/news/a", "/news/a", False),
+        ("https://example.com/a", "mailto:jane@example.com", False),
+    ],
+)
+def test_same_site(url, other, expected):
+    assert same_site(url, other) is expected
+    assert same_site(other, url) is expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://WWW.Example.com:8080/a", "example.com"),
+        ("https://amp.example.com/a", "amp.example.com"),
+        ("https://www.example.co.uk/a", "example.co.uk"),
+        ("https://wwwexample.com/a", "wwwexample.com"),
+        ("http://www.example.com./a", "example.com"),
+        ("http://127.0.0.1:8080/a", "127.0.0.1"),
+        ("/news/a", ""),
+    ],
+)
+def test_display_domain(url, expected):
+    assert display_domain(url) == expected
+
+
+_CRAWLER = Path(__file__).resolve().parents[1] / "crawler"
+# Code that reads a host out of a URL, or strips "www." from one.
+_HOST_CODE = re.compile(r"\.hostname\b|\.netloc\b|\bget_fld\b|\b(?:from|import) tld\b"
+                        r"|removeprefix\([\"']www\.|\b(?:request_host|site_domain|_site)\b")
+# Every place outside crawler/base/urls.py allowed to, and why.
+_ALLOWED_HOST_CODE = {
+    # Resolves the host it connects to, to refuse private addresses.
+    ("worker/netguard.py", ".hostname"),
+    # Scrapy's RobotsTxtMiddleware keys its parsers by netloc.
+    ("worker/robots.py", ".netloc"),
+    # Hides the password of the Redis URL in logs.
+    ("base/connection.py", ".netloc"),
+}
+
+
+def test_hosts_and_sites_are_read_in_crawler_base_urls_only():
+    found = {
+        (path.relative_to(_CRAWLER).as_posix(), match.group())
+        for path in _CRAWLER.rglob("*.py")
+        if path.relative_to(_CRAWLER).as_posix() != "base/urls.py"
+        for match in _HOST_CODE.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert found == _ALLOWED_HOST_CODE
 
 
 @pytest.mark.parametrize(

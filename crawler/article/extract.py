@@ -35,11 +35,11 @@ from crawler.article.metadata import (
     node_types,
     published_date,
     read_declared,
-    site_domain,
     site_name,
 )
 from crawler.article.normalize import is_prose_repeat
 from crawler.article.related import find_related, related_section, strip_related_blocks
+from crawler.base.urls import display_domain
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -142,7 +142,7 @@ def extract_article(
     suffix; ``authors`` (list of names as found); ``published``/``modified``
     (date strings as found, offset kept; None when unknown); ``section``;
     ``body`` (plain text, paragraphs separated by a blank line); ``description``;
-    ``language``; ``site_name``; ``domain`` (host of ``url`` without "www.");
+    ``language``; ``site_name``; ``domain`` (:func:`crawler.base.urls.display_domain`);
     ``related`` (:func:`crawler.article.related.find_related`). Absent values are None.
 
     Never raises: a failure is logged and gives ``None``.
@@ -165,7 +165,7 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     # Out with the teasers before anything reads the page's text (bylines, <time>s, body).
     strip_related_blocks(tree)
 
-    domain = site_domain(url)
+    domain = display_domain(url)
     site = site_name(declared)
     h1 = tree.find(".//h1")
     h1_text = h1.text_content() if h1 is not None else None

@@ -17,11 +17,13 @@ import re
 from dataclasses import dataclass
 from html import unescape
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
 from htmldate import find_date
+
+from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -39,7 +41,6 @@ __all__ = [
     "node_types",
     "published_date",
     "read_declared",
-    "site_domain",
     "site_name",
     "strip_site_name",
 ]
@@ -123,12 +124,6 @@ def clean_text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return _SPACE_RE.sub(" ", unescape(value) if "&" in value else value).strip() or None
-
-
-def site_domain(url: str) -> str:
-    """The host of ``url`` without a leading "www." ("" when it has none)."""
-    host = urlsplit(url).hostname or ""
-    return host[4:] if host.startswith("www.") else host
 
 
 def declared_section(declared: Declared) -> str | None:
@@ -257,12 +252,13 @@ def language(tree: HtmlElement, declared: Declared) -> str | None:
 
 def canonical_url(tree: HtmlElement, declared: Declared, url: str) -> str | None:
     """rel=canonical, else og:url, made absolute against ``url``; ``None`` unless
-    it is an http(s) URL on the site of ``url`` (a syndicated copy is not ours)."""
+    it is an http(s) URL on the site of ``url`` (:func:`crawler.base.urls.same_site`:
+    a syndicated copy is not ours)."""
     hrefs = tree.xpath('.//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
     for href in [*hrefs[:1], declared.metas.get("og:url")]:
         if href and href.strip():
             absolute = urljoin(url, href.strip())
-            if absolute.startswith(("http://", "https://")) and site_domain(absolute) == site_domain(url):
+            if absolute.startswith(("http://", "https://")) and same_site(absolute, url):
                 return absolute
     return None
 

@@ -14,12 +14,11 @@ import warnings
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from dateutil import parser as _dateparser
 
 from crawler.article.fingerprints import content_hash, simhash, simhash_hex
-from crawler.base.urls import resolve_canonical
+from crawler.base.urls import display_domain, resolve_canonical
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -336,7 +335,8 @@ def normalize_article(
     Returns a new dict with exactly :data:`ARTICLE_FIELDS`: ``canonical_url``
     is the declared canonical (rel=canonical/og:url, possibly relative) when it
     is on the same site, else ``url``, both normalized
-    (:func:`crawler.base.urls.resolve_canonical`); text fields normalized (None
+    (:func:`crawler.base.urls.resolve_canonical`); ``domain`` as extracted, else
+    :func:`crawler.base.urls.display_domain` of ``url``; text fields normalized (None
     when empty); body cleaned (:func:`clean_body`); ``authors`` split; dates ISO 8601;
     ``word_count``, ``content_hash`` and ``simhash`` (16 hex digits) computed
     from the cleaned body; ``crawled_at`` is ``now`` (default: the current
@@ -351,7 +351,7 @@ def normalize_article(
     body = clean_body(item.get("body"))
     crawled = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     language = _text_or_none(item.get("language"))
-    domain = _text_or_none(item.get("domain")) or urlsplit(url).hostname
+    domain = _text_or_none(item.get("domain")) or display_domain(url)
     article = {
         "url": url,
         "canonical_url": resolve_canonical(url, item.get("canonical_url")),

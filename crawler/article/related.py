@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
+
+from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -85,17 +87,16 @@ def find_related(tree: HtmlElement, url: str) -> list[dict]:
     against ``url``, fragment dropped); ``title`` is the longest headline-like
     text of the link's teaser item (a heading beats a truncated link text);
     ``teaser`` is the item's teaser paragraph as printed (a trailing "[...]"
-    kept) or ``""``; ``section`` is the name from the block's heading. Links to
-    other hosts than ``url``'s (a leading "www." ignored), the heading's own
-    links and links back to ``url`` are skipped. ``tree`` is not modified.
+    kept) or ``""``; ``section`` is the name from the block's heading. Links
+    off the site of ``url`` (:func:`crawler.base.urls.same_site`), the heading's
+    own links and links back to ``url`` are skipped. ``tree`` is not modified.
     """
-    site = _site(url)
     page = urldefrag(url)[0]
     found: dict[str, dict] = {}
     for heading, section, members in _blocks(tree, brands=False):
         for link in _block_links(members, heading):
             target = _absolute(link.get("href"), url)
-            if target is None or target == page or _site(target) != site:
+            if target is None or target == page or not same_site(target, url):
                 continue
             item = _teaser_item(link, members, url)
             title, teaser = _title_and_teaser(item, heading)
@@ -303,14 +304,6 @@ def _absolute(href: str | None, base: str) -> str | None:
     except ValueError:
         return None
     return target if target.startswith(("http://", "https://")) else None
-
-
-def _site(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-    return host[4:] if host.startswith("www.") else host
 
 
 def _teaser_item(link: HtmlElement, members: list, base: str) -> HtmlElement:

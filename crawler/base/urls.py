@@ -1,10 +1,14 @@
-"""Canonical URLs, sites, and request fingerprints made from canonical URLs.
+"""Canonical URLs, hosts, sites, and request fingerprints made from canonical URLs.
 
 :func:`canonical_url_for` is the form that variants of one URL (tracking
 parameters, default ports, fragments, query order) share. Requests are
 deduplicated by it (:func:`fingerprint`), so each page is fetched once, by
 every worker; stored articles are identified by it (:func:`resolve_canonical`).
-Nothing here does I/O.
+
+This module is the one place that reads a host out of a URL: :func:`url_host`
+(the host the frontier queues, throttles and allows by), :func:`site_of` and
+:func:`same_site` (the one same-site rule: related links, declared canonicals)
+and :func:`display_domain` (an article's ``domain`` field). Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import hashlib
 import json
 import re
 from typing import TYPE_CHECKING, Any
+from functools import lru_cache
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from tld import get_fld
-from w3lib.url import canonicalize_url
+from w3lib.url import canonicalize_url, safe_url_string
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -28,10 +33,13 @@ __all__ = [
     "TRACKING_PREFIXES",
     "RequestFingerprinter",
     "canonical_url_for",
+    "display_domain",
     "fingerprint",
     "fingerprint_url",
     "resolve_canonical",
     "same_site",
+    "site_of",
+    "url_host",
 ]
 
 # --- Canonical URLs -------------------------------------------------------------
@@ -131,23 +139,56 @@ def canonical_url_for(url: str) -> str:
         return cleaned
 
 
-def _site(url: str) -> str | None:
+# --- Hosts and sites ------------------------------------------------------------
+
+
+def url_host(url: str) -> str:
+    """The host of ``url`` as the frontier keys it ("" when it has none or
+    cannot be parsed).
+
+    Lower case, without userinfo, port or trailing dot; an IPv6 literal
+    without its brackets (``"::1"``). A non-ASCII host is given in its IDNA
+    form (``"xn--bcher-kva.de"``), as Scrapy writes it in ``Request.url``, so
+    a seed and the request built from it share one host. Never raises.
+    """
     try:
-        host = (urlsplit(url).hostname or "").rstrip(".")
+        host = urlsplit(url).hostname
+        if host and not host.isascii():
+            host = urlsplit(safe_url_string(url)).hostname
     except ValueError:
-        return None
-    if not host:
-        return None
-    # IP addresses and hosts like "localhost" have no registrable domain.
-    return get_fld(host, fix_protocol=True, fail_silently=True) or host
+        return ""
+    return (host or "").lower().rstrip(".")
+
+
+def site_of(url: str) -> str | None:
+    """The site of ``url``: its registrable domain (``"example.co.uk"`` for
+    ``https://www.example.co.uk/a``, by the Public Suffix List, so
+    ``a.github.io`` is a site of its own), or its host without a leading
+    "www." when it has none (IP addresses, ``localhost``, private names such
+    as ``www.loopback.test``). ``None`` when ``url`` has no host."""
+    host = url_host(url)
+    return _site_of_host(host) if host else None
+
+
+@lru_cache(maxsize=4096)
+def _site_of_host(host: str) -> str:
+    return get_fld(host, fix_protocol=True, fail_silently=True) or host.removeprefix("www.")
 
 
 def same_site(url: str, other: str) -> bool:
-    """Whether ``url`` and ``other`` are on one site: the same registrable
-    domain (``www.example.co.uk`` and ``amp.example.co.uk``), or the same host
-    when there is none (IP addresses, ``localhost``)."""
-    site = _site(url)
-    return site is not None and site == _site(other)
+    """Whether ``url`` and ``other`` are on one site (:func:`site_of`):
+    ``www.example.co.uk`` and ``amp.example.co.uk`` are, ``127.0.0.1`` on two
+    ports is, ``127.0.0.1`` and ``localhost`` are not. False when either has
+    no host."""
+    site = site_of(url)
+    return site is not None and site == site_of(other)
+
+
+def display_domain(url: str) -> str:
+    """The ``domain`` of an article at ``url``: :func:`url_host` without a
+    leading "www." (``"example.com"`` for ``https://WWW.Example.com:8080/``);
+    "" when ``url`` has no host."""
+    return url_host(url).removeprefix("www.")
 
 
 def resolve_canonical(url: str, declared: Any) -> str:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.utils.request import request_from_dict
+
+from crawler.base.urls import url_host
 
 if TYPE_CHECKING:
     from scrapy import Spider
 
 __all__ = [
-    "CorruptRequest", "UnserializableRequest", "decode_request", "encode_request", "request_host",
+    "CorruptRequest", "UnserializableRequest", "decode_request", "encode_request",
     "seed_payload",
 ]
 
@@ -40,11 +41,6 @@ class UnserializableRequest(ValueError):
 
 class CorruptRequest(ValueError):
     """What was read from Redis is not a request this service wrote."""
-
-
-def request_host(url: str) -> str:
-    """The host name of ``url`` in lower case, without port ("" when there is none)."""
-    return (urlsplit(url).hostname or "").lower()
 
 
 def _bytes_to_str(value: bytes | str) -> str:
@@ -68,7 +64,7 @@ def encode_request(request: Request, spider: Spider | None = None) -> str:
     payload = {
         "v": _FORMAT,
         "url": data["url"],
-        "host": request_host(data["url"]),
+        "host": url_host(data["url"]),
         "method": data["method"],
         "priority": int(data["priority"]),
         "callback": data["callback"],
@@ -98,7 +94,7 @@ def seed_payload(url: str, *, meta: dict | None = None, priority: int = 0) -> st
     seeding 100,000 URLs must take seconds. Raises UnserializableRequest.
     """
     return _dumps({
-        "v": _FORMAT, "url": url, "host": request_host(url), "method": "GET",
+        "v": _FORMAT, "url": url, "host": url_host(url), "method": "GET",
         "priority": priority, "callback": None, "errback": None, "headers": {}, "body": "",
         "cookies": {}, "meta": meta or {}, "cb_kwargs": {}, "encoding": "utf-8",
         "dont_filter": False, "flags": [],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 
-from crawler.frontier.codec import request_host
+from crawler.base.urls import url_host
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
 from crawler.base.counters import Stat
@@ -80,7 +80,7 @@ class RetryAfterMiddleware:
             header = response.headers.get("Retry-After")
             pause = parse_retry_after(header.decode("latin-1") if header else None)
             pause = min(self.backoff if pause is None else pause, self.max_retry_after)
-            host = request_host(request.url)
+            host = url_host(request.url)
             self.frontier.cool(host, pause=pause)
             self.crawler.stats.inc_value(Stat.FRONTIER_BACKOFF)
             logger.info("%s answered %d: every worker stays off it for %.0f s", host, response.status, pause)
@@ -95,5 +95,5 @@ class RetryAfterMiddleware:
         delay = crawl_delay(self.user_agent)
         if delay and float(delay) > self.frontier.host_delay:
             delay = min(float(delay), self.max_crawl_delay)
-            self.frontier.cool(request_host(request.url), delay=delay)
-            logger.info("robots.txt of %s asks for a Crawl-delay of %s s", request_host(request.url), delay)
+            self.frontier.cool(url_host(request.url), delay=delay)
+            logger.info("robots.txt of %s asks for a Crawl-delay of %s s", url_host(request.url), delay)

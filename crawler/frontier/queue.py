@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from scrapy_redis.queue import Base
 
-from crawler.frontier.codec import CorruptRequest, decode_request, encode_request, request_host
+from crawler.base.urls import url_host
+from crawler.frontier.codec import CorruptRequest, decode_request, encode_request
 from crawler.frontier.core import QueueEntry
 from crawler.base.counters import Stat
 
@@ -109,7 +110,7 @@ class LeasedQueue(Base):
     def entry(self, request: Request, fingerprint: str) -> QueueEntry:
         """The queue entry for ``request`` (raises UnserializableRequest)."""
         return QueueEntry(self._encode_request(request), fingerprint, request.priority,
-                          request_host(request.url))
+                          url_host(request.url))
 
     def push(self, request: Request, fingerprint: Callable[[Request], str] | None = None) -> None:
         """Queue ``request`` at the next flush; with ``fingerprint``, only if not seen before.

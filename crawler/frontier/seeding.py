@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from crawler.frontier.codec import UnserializableRequest, request_host, seed_payload
+from crawler.frontier.codec import UnserializableRequest, seed_payload
 from crawler.frontier.core import Frontier, QueueEntry
-from crawler.base.urls import fingerprint_url
+from crawler.base.urls import fingerprint_url, url_host
 
 __all__ = ["MAX_URL_LENGTH", "Seed", "SeedError", "SeedReport", "parse_seed_line", "seed"]
 
@@ -63,7 +63,7 @@ def _check_url(url: object) -> str:
         raise SeedError(f"malformed url ({exc})") from None
     if parts.scheme.lower() not in {"http", "https"}:
         raise SeedError("scheme must be http or https")
-    if not parts.hostname:
+    if not url_host(url):
         raise SeedError("url has no host")
     return url
 
@@ -116,7 +116,7 @@ def seed(frontier: Frontier, lines: Iterable[str], *, strict: bool = False,
             report.rejected.append((number, str(exc), line.strip()[:200]))
             continue
         entries.append(QueueEntry(payload, fingerprint_url(parsed.url), parsed.priority,
-                                  request_host(parsed.url)))
+                                  url_host(parsed.url)))
     if strict and report.rejected:
         return report
     frontier.add_hosts(entry.host for entry in entries)

@@ -10,7 +10,7 @@ from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.article.extract import extract_article
-from crawler.frontier.codec import request_host
+from crawler.base.urls import url_host
 from crawler.frontier.core import Frontier
 from crawler.base.counters import Stat, failed_stat
 
@@ -94,7 +94,7 @@ class NewsSpider(scrapy.Spider):
         urls = related + [link.url for link in self.links.extract_links(response)
                           if link.url not in boosted]
         for url in dict.fromkeys(urls):
-            if request_host(url) not in allowed:
+            if url_host(url) not in allowed:
                 stats.inc_value(Stat.OFFSITE_DROPPED)
                 continue
             if url in boosted and not self.links.matches(url):
