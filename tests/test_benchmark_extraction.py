@@ -22,7 +22,7 @@ from benchmarks.extraction import (
 )
 from crawler.article.extract import extract_article
 from crawler.article.normalize import normalize_article
-from tests.conftest import FUNDUS
+from tests.support.paths import FUNDUS
 
 
 # --- The metric -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from benchmarks.frontier import LABELS, OURS, OURS2, PLAIN, STOCK
 from benchmarks.frontier.site import NginxMissing, ensure_nginx, generate_site, page_links
 from benchmarks.frontier.worker import crawl_settings
 from crawler.frontier.seen import SeenFilter
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 # --- The site ---------------------------------------------------------------------
 

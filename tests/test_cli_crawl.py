@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawler.demo import expected_articles, serve
-from tests.conftest import FUNDUS, ROOT
+from tests.support.paths import FUNDUS, ROOT
 
 CLI = [sys.executable, "-m", "crawler"]
 FUNDUS_HTML = FUNDUS / "html"

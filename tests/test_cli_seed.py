@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import free_port
+from tests.support.redis import free_port
 
 
 def run(*args: str, redis_url: str | None = None, stdin: str | None = None,

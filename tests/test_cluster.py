@@ -13,8 +13,8 @@ import pytest
 import redis
 
 from crawler.demo import expected_articles, serve
-from tests.conftest import start_redis_server
-from tests.test_end_to_end import cli, export, start_worker, wait
+from tests.support.redis import start_redis_server
+from tests.support.workers import cli, export, start_worker, wait
 
 
 def _cluster_port(taken: list[int]) -> int:

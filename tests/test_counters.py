@@ -31,7 +31,7 @@ from crawler.cli import crawl, status, top
 from crawler.frontier.core import Frontier
 from crawler.metrics.collector import DOWNLOAD_ERROR_REASONS, CrawlCollector
 from crawler.worker.heartbeat import crawl_counts
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 PACKAGE = ROOT / "crawler"
 COUNTERS = PACKAGE / "base" / "counters.py"

@@ -1,7 +1,8 @@
 """crawler.store.dedupe: the atomic ArticleStore, reading the stream back.
 
-The store is exercised with the corpus of ``tests/test_fingerprints.py``; the
-last test repeats its near-duplicate measurement through Redis.
+The store is exercised with the corpus of ``tests/support/corpus.py``; the last
+test repeats the near-duplicate measurement of
+``tests/unit/article/test_fingerprints.py`` through Redis.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from crawler.article.fingerprints import (
 )
 from crawler.base.keys import Keys
 from crawler.article.normalize import normalize_article
-from tests.test_fingerprints import CORPUS, EDITS, MEASURED, one_word_changed
+from tests.support.corpus import CORPUS, EDITS, MEASURED, one_word_changed
 
 KEYS = Keys("news")
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)

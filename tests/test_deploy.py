@@ -36,8 +36,8 @@ import yaml
 
 from crawler import settings as project_settings
 from crawler.base.keys import Keys
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.37.0"

@@ -15,7 +15,7 @@ import pytest
 from crawler.article.extract import decode_html, extract_article
 from crawler.article.metadata import canonical_url, read_declared
 from crawler.article.related import find_related, related_section, strip_related_blocks
-from tests.conftest import FUNDUS
+from tests.support.paths import FUNDUS
 
 URL = "https://www.loopback.test/biz/amazon-china-cloud.html"
 

@@ -11,7 +11,7 @@ import time
 import redis
 
 from crawler.demo import expected_articles, serve
-from tests.test_end_to_end import cli, export, start_worker, wait
+from tests.support.workers import cli, export, start_worker, wait
 
 FAST_LEASES = ["-s", "FRONTIER_LEASE_SECONDS=2", "-s", "FRONTIER_HEARTBEAT_SECONDS=0.5",
                "-s", "FRONTIER_MAX_ATTEMPTS=10"]

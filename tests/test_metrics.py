@@ -32,7 +32,7 @@ from crawler.metrics import (
     download_error_reason,
 )
 from crawler.frontier.seeding import seed
-from tests.conftest import free_port, start_redis_server
+from tests.support.redis import free_port, start_redis_server
 
 CLI = [sys.executable, "-m", "crawler"]
 PROJECT = {name: getattr(project_settings, name) for name in dir(project_settings)

@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 
 from crawler.demo import expected_articles, serve
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 SETTINGS = """\
 BOT_NAME = "plainproject"

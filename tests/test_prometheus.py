@@ -25,8 +25,9 @@ import redis
 from crawler.demo import bad_articles, duplicate_pages, expected_articles, serve
 from crawler.frontier.core import Frontier
 from crawler.base.keys import Keys
-from tests.conftest import ROOT, free_port
-from tests.test_end_to_end import cli, start_worker, wait
+from tests.support.paths import ROOT
+from tests.support.redis import free_port
+from tests.support.workers import cli, start_worker, wait
 
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 ALERTS = PROMETHEUS_DIR / "alerts.yml"

@@ -10,8 +10,8 @@ import time
 import redis
 
 from crawler.demo import expected_articles, serve
-from tests.conftest import free_port, start_redis_server
-from tests.test_end_to_end import cli, export, start_worker, wait
+from tests.support.redis import free_port, start_redis_server
+from tests.support.workers import cli, export, start_worker, wait
 
 
 def _start_redis(port: int, workdir: str) -> subprocess.Popen:

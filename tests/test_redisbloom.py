@@ -20,8 +20,9 @@ from crawler import settings as defaults
 from crawler.demo import expected_articles, serve
 from crawler.frontier.core import Frontier, QueueEntry
 from crawler.base.keys import Keys
-from tests.conftest import ROOT, free_port, start_redis_server
-from tests.test_end_to_end import cli, export, start_worker, wait
+from tests.support.paths import ROOT
+from tests.support.redis import free_port, start_redis_server
+from tests.support.workers import cli, export, start_worker, wait
 
 MODULE = ROOT / ".venv" / "lib" / "redisbloom.so"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from crawler.demo import serve
-from tests.test_end_to_end import cli, start_worker, wait
+from tests.support.workers import cli, start_worker, wait
 
 
 def test_requests_waiting_for_robots_txt_are_all_refused(redis_url):

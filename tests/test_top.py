@@ -19,7 +19,7 @@ from crawler.base.keys import Keys
 from crawler.frontier.seeding import seed
 from crawler.cli.top import RecentError, Snapshot, render
 from crawler.worker.heartbeat import ERRORS_KEPT, WorkerHeartbeat
-from tests.conftest import free_port
+from tests.support.redis import free_port
 
 CLI = [sys.executable, "-m", "crawler"]
 KEYS = Keys("news")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,6 +20,7 @@ from crawler.base.urls import (
     site_of,
     url_host,
 )
+from tests.support.paths import ROOT
 
 # --- canonical_url_for --------------------------------------------------------
 
@@ -165,7 +165,7 @@ def test_display_domain(url, expected):
     assert display_domain(url) == expected
 
 
-_CRAWLER = Path(__file__).resolve().parents[1] / "crawler"
+_CRAWLER = ROOT / "crawler"
 # Code that reads a host out of a URL, or strips "www." from one.
 _HOST_CODE = re.compile(r"\.hostname\b|\.netloc\b|\bget_fld\b|\b(?:from|import) tld\b"
                         r"|removeprefix\([\"']www\.|\b(?:request_host|site_domain|_site)\b")
