@@ -38,4 +38,3 @@ def export(redis_url: str) -> list[dict]:
     result = cli(redis_url, "export")
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
-

@@ -1,4 +1,4 @@
-"""The frontier against a real redis-server: codec, leases, acks, reaping, corrupt data."""
+"""The frontier against a real redis-server: leases, acks, reaping, the seen filter, corrupt data."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ import time
 import pytest
 from scrapy import Request, Spider
 
-from crawler.frontier.codec import (
-    CorruptRequest, UnserializableRequest, decode_request, encode_request,
-)
+from crawler.frontier.codec import encode_request
 from crawler.base.connection import connect
 from crawler.frontier.core import Frontier, QueueEntry
 from crawler.frontier.queue import LeasedQueue
 from crawler.base.keys import Keys
-from crawler.base.urls import fingerprint, fingerprint_url, url_host
+from crawler.base.urls import fingerprint, url_host
 
 
 class _Spider(Spider):
@@ -41,44 +39,6 @@ def frontier(redis_url):
 
 def _queued(r, frontier) -> int:
     return int(r.get(frontier.keys.queued) or 0)
-
-
-def test_codec_round_trip_keeps_everything():
-    spider = _Spider()
-    request = Request("https://example.com/a?x=1", method="POST", body=b"\x00\xffbody",
-                      headers={"X-Test": "v"}, meta={"depth": 2, "tags": ["a"]}, priority=7,
-                      callback=spider.parse, errback=spider.on_error, cb_kwargs={"k": 1},
-                      cookies={"c": "1"}, dont_filter=True, flags=["f"])
-    again = decode_request(encode_request(request, spider), spider)
-    assert (again.url, again.method, again.body, again.priority, again.meta, again.cb_kwargs,
-            again.dont_filter, again.flags, again.cookies) == (
-        request.url, "POST", b"\x00\xffbody", 7, {"depth": 2, "tags": ["a"]}, {"k": 1}, True, ["f"], {"c": "1"})
-    assert again.callback == spider.parse and again.errback == spider.on_error
-    assert again.headers.getlist("X-Test") == [b"v"]
-
-
-def test_codec_refuses_what_json_cannot_hold():
-    with pytest.raises(UnserializableRequest, match="JSON-serializable"):
-        encode_request(Request("https://example.com/", meta={"obj": object()}))
-    with pytest.raises(UnserializableRequest, match="spider methods"):
-        encode_request(Request("https://example.com/", callback=lambda r: None), _Spider())
-
-
-@pytest.mark.parametrize("raw", [
-    b"not json", pickle.dumps({"url": "https://example.com/"}), json.dumps([1, 2]),
-    json.dumps({"v": 1, "url": "https://example.com/"}),
-    json.dumps({"v": 1, "url": "https://e.com/", "method": "GET", "priority": 0, "headers": {},
-                "body": "", "meta": {}, "cb_kwargs": {}, "_class": "os.system"}),
-])
-def test_codec_rejects_corrupt_and_pickled_data(raw):
-    with pytest.raises(CorruptRequest):
-        decode_request(raw)
-
-
-def test_fingerprints_ignore_tracking_parameters_ports_and_fragments():
-    base = fingerprint_url("https://example.com/a?id=3&b=2")
-    assert fingerprint_url("https://EXAMPLE.com:443/a?b=2&id=3&utm_source=x&fbclid=y#top") == base
-    assert fingerprint_url("https://example.com/a?id=4&b=2") != base
 
 
 def test_push_lease_ack(frontier, r):
@@ -208,7 +168,6 @@ def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
     assert frontier.counts().in_flight == 0
 
 
-
 def test_a_worker_skips_requests_it_pushed_without_fingerprinting_them_again(frontier):
     queue = LeasedQueue(frontier.client, _Spider(), frontier.keys.queue_prefix, frontier=frontier,
                         worker_id="w", lease_seconds=30)
@@ -232,10 +191,3 @@ def test_a_worker_skips_requests_it_pushed_without_fingerprinting_them_again(fro
     queue.push(Request("https://example.com/b", dont_filter=True))
     queue.push(Request("https://example.com/b", dont_filter=True))
     assert queue.flush() == (2, 0)
-
-def test_seed_payload_matches_a_queued_request():
-    from crawler.frontier.codec import seed_payload
-
-    url = "https://example.com/a?b=1"
-    assert seed_payload(url, meta={"m": 1}, priority=3) == encode_request(
-        Request(url, meta={"m": 1}, priority=3))

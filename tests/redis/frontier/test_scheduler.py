@@ -1,4 +1,4 @@
-"""The scheduler's contract with Scrapy: its settings, its one frontier, and acknowledgement."""
+"""The scheduler on a real redis-server: its one frontier, and acknowledgement by the engine."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from crawler.base.keys import Keys
-from crawler.frontier import FrontierConfig, Scheduler, defaults
+from crawler.frontier import Scheduler
 from crawler.frontier.core import Frontier
-from crawler.frontier.scheduler import EngineIncompatible, engine_in_progress
+from crawler.frontier.scheduler import EngineIncompatible
+from tests.support.engine import stand_in_engine
 
 KEYS = Keys("news")
 
@@ -21,18 +22,11 @@ class _Spider(scrapy.Spider):
     name = "news"
 
 
-def _engine(in_progress: set | None = None):
-    """What the scheduler reads of Scrapy's engine: its slot's in-progress set (and nextcall)."""
-    slot = SimpleNamespace(inprogress=set() if in_progress is None else in_progress,
-                           nextcall=SimpleNamespace(schedule=lambda: None))
-    return SimpleNamespace(_slot=slot)
-
-
 @pytest.fixture
 def opened(redis_url):
     """A scheduler of a crawler with nothing set but REDIS_URL, opened on a stand-in engine."""
     crawler = get_crawler(_Spider, settings_dict={"REDIS_URL": redis_url})
-    crawler.engine = _engine()
+    crawler.engine = stand_in_engine()
     scheduler = Scheduler.from_crawler(crawler)
     spider = crawler._create_spider()
     crawler.spider = spider
@@ -40,28 +34,6 @@ def opened(redis_url):
     yield crawler, scheduler
     if scheduler._maintenance is not None and scheduler._maintenance.running:
         scheduler._maintenance.stop()
-
-
-def test_config_defaults_come_from_the_frontier_not_the_project():
-    config = FrontierConfig.from_settings(get_crawler(_Spider, settings_dict={}).settings)
-    assert config == FrontierConfig()
-    assert (config.redis_url, config.heartbeat_seconds, config.lease_seconds, config.host_delay) == (
-        defaults.REDIS_URL, defaults.FRONTIER_HEARTBEAT_SECONDS, defaults.FRONTIER_LEASE_SECONDS,
-        defaults.FRONTIER_HOST_DELAY)
-
-
-@pytest.mark.parametrize(("settings", "message"), [
-    ({"FRONTIER_HEARTBEAT_SECONDS": 0}, "FRONTIER_HEARTBEAT_SECONDS must be positive"),
-    ({"FRONTIER_LEASE_SECONDS": 3}, "at least twice FRONTIER_HEARTBEAT_SECONDS"),
-    ({"FRONTIER_HOST_DELAY": -1}, "FRONTIER_HOST_DELAY must be 0 or more"),
-    ({"FRONTIER_SEEN": "cuckoo"}, "FRONTIER_SEEN must be 'set' or 'bloom'"),
-    ({"FRONTIER_LEASE_BATCH": "many"}, "FRONTIER_LEASE_BATCH must be a number, got 'many'"),
-    ({"FRONTIER_UNTIL_IDLE": -5}, "FRONTIER_UNTIL_IDLE must be 0"),
-    ({"REDIS_URL": ""}, "REDIS_URL is empty"),
-])
-def test_config_rejects_bad_values_naming_the_setting(settings, message):
-    with pytest.raises(ValueError, match=message):
-        FrontierConfig.from_settings(get_crawler(_Spider, settings_dict=settings).settings)
 
 
 def test_one_frontier_per_crawler_built_from_its_settings(redis_url):
@@ -72,16 +44,6 @@ def test_one_frontier_per_crawler_built_from_its_settings(redis_url):
     assert scheduler.server is frontier.client
     assert frontier.host_delay == 0.25 and frontier.config.host_delay == 0.25
     assert frontier.keys == KEYS
-
-
-def test_engine_in_progress_fails_loudly_naming_the_scrapy_version():
-    with pytest.raises(EngineIncompatible, match=rf"Scrapy {scrapy.__version__}'s engine has no "
-                                                 r"_slot.inprogress"):
-        engine_in_progress(SimpleNamespace())
-    with pytest.raises(EngineIncompatible):
-        engine_in_progress(SimpleNamespace(_slot=SimpleNamespace()))
-    in_progress = {Request("https://a.example/")}
-    assert engine_in_progress(_engine(in_progress)) is in_progress
 
 
 def test_open_refuses_an_engine_without_in_progress_requests(redis_url):

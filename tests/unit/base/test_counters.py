@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import ast
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-from prometheus_client import CollectorRegistry
-from scrapy.utils.test import get_crawler
 
 from crawler.base import counters
 from crawler.base.counters import (
@@ -26,16 +20,11 @@ from crawler.base.counters import (
     Outcome,
     Stat,
 )
-from crawler.base.keys import Keys
 from crawler.cli import crawl, status, top
-from crawler.frontier.core import Frontier
-from crawler.metrics.collector import DOWNLOAD_ERROR_REASONS, CrawlCollector
-from crawler.worker.heartbeat import crawl_counts
 from tests.support.paths import ROOT
 
 PACKAGE = ROOT / "crawler"
 COUNTERS = PACKAGE / "base" / "counters.py"
-KEYS = Keys("news")
 
 # Literals equal to a counter name that are something else: output keys and labels of
 # the CLI (part of its interface, spelled alike by chance) and an attribute name.
@@ -135,77 +124,3 @@ def test_the_scan_sees_a_counter_name_spelled_out():
              'pipe.hincrby(key, "dead_letters", 1)\nif outcome == "stored": pass\n'
     assert sorted(text for _, text in _literals(ast.parse(source)) if _is_counter_name(text)) == [
         "dead_letters", "frontier/corrupt", "pages/failed/", "stored"]
-
-
-def _cli(redis_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "crawler", "--redis-url", redis_url, *args],
-                          capture_output=True, text=True, timeout=60, env=env)
-
-
-def test_status_top_and_crawl_agree_on_the_errors_of_one_stats_hash(redis_url, r):
-    every_field = {field: number for number, field in enumerate(sorted(FIELDS), start=1)}
-    r.hset(KEYS.stats, mapping=every_field)
-    errors = sum(every_field[field] for field in ERROR_FIELDS)
-
-    shown = json.loads(_cli(redis_url, "status", "--json").stdout)
-    assert shown["errors"] == {field: every_field[field] for field in ERROR_FIELDS}
-    assert sum(shown["errors"].values()) == errors
-    assert shown["refusals"] == {field: every_field[field] for field in REFUSAL_FIELDS}
-    assert shown["other"] == {field: every_field[field] for field in OTHER_FIELDS}
-
-    result = _cli(redis_url, "top", "--once", "--interval", "0.1")
-    assert (result.returncode, result.stderr) == (0, "")
-    rows = dict(" ".join(line.split()).rsplit(" ", 1) for line in result.stdout.splitlines()
-                if re.fullmatch(r"\s*[a-z ]+ \d+\s*", line))
-    assert {label: int(value) for label, value in rows.items()
-            if label.endswith("errors")} == {
-        field.replace("_", " "): every_field[field] for field in ERROR_FIELDS}
-
-    summary = crawl._summary(Frontier(r, KEYS).counts())
-    assert summary["errors"] == errors
-
-
-def test_the_metrics_count_the_errors_and_refusals_the_heartbeat_sends(r):
-    stats = {
-        "downloader/response_status_count/200": 40,
-        "downloader/response_status_count/301": 1,
-        "downloader/response_status_count/404": 3,
-        "downloader/response_status_count/503": 2,
-        "downloader/exception_type_count/twisted.internet.error.TimeoutError": 4,
-        "downloader/exception_type_count/crawler.worker.netguard.RefusedAddress": 2,
-        "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 5,
-        # Scrapy counts each spider exception twice: in the total and by class.
-        "spider_exceptions/count": 3,
-        "spider_exceptions/ValueError": 2,
-        "spider_exceptions/KeyError": 1,
-        "netguard/refused": 2,
-        "robotstxt/forbidden": 5,
-        "offsite/dropped": 7,
-        "depth/request_ignored_count": 9,
-    }
-    sent = crawl_counts(stats)
-    assert {field: sent[field] for field in (*ERROR_FIELDS, *REFUSAL_FIELDS)} == {
-        "download_errors": 4, "http_errors": 5, "spider_errors": 3,
-        "refused_private": 2, "refused_robots": 5, "offsite_dropped": 7}
-
-    crawler = get_crawler()
-    for name, value in stats.items():
-        crawler.stats.set_value(name, value)
-    registry = CollectorRegistry()
-    registry.register(CrawlCollector(crawler.stats, Frontier(r, KEYS), "news"))
-
-    def metric(name: str, **labels: str) -> float:
-        return registry.get_sample_value(name, {"spider": "news", **labels})
-
-    exported = {
-        "download_errors": sum(metric("crawler_download_errors_total", reason=reason)
-                               for reason in DOWNLOAD_ERROR_REASONS),
-        "http_errors": sum(metric("crawler_responses_total", status_class=status_class)
-                           for status_class in ("4xx", "5xx")),
-        "spider_errors": metric("crawler_spider_errors_total"),
-        "refused_private": metric("crawler_requests_refused_total", reason="private_network"),
-        "refused_robots": metric("crawler_requests_refused_total", reason="robots"),
-        "offsite_dropped": metric("crawler_requests_refused_total", reason="offsite"),
-    }
-    assert exported == {field: sent[field] for field in exported}

@@ -15,6 +15,7 @@ from crawler.base.urls import (
     TRACKING_PREFIXES,
     canonical_url_for,
     display_domain,
+    fingerprint_url,
     resolve_canonical,
     same_site,
     site_of,
@@ -246,3 +247,12 @@ def test_fast_canonicalization_agrees_with_the_general_path(monkeypatch):
 ])
 def test_variants_share_one_canonical_url(variant):
     assert canonical_url_for(variant) == "https://example.com/a?id=1"
+
+
+# --- request fingerprints -----------------------------------------------------
+
+
+def test_fingerprints_ignore_tracking_parameters_ports_and_fragments():
+    base = fingerprint_url("https://example.com/a?id=3&b=2")
+    assert fingerprint_url("https://EXAMPLE.com:443/a?b=2&id=3&utm_source=x&fbclid=y#top") == base
+    assert fingerprint_url("https://example.com/a?id=4&b=2") != base
