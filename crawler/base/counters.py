@@ -9,8 +9,8 @@ Three kinds of names live here, and nowhere else:
 * :class:`Field`: fields of the crawl-wide stats hash in Redis (``Keys.stats``),
   shared by every worker of a crawl and read by ``crawler status``, ``crawler top``
   and ``crawler crawl``. Some are written by Lua scripts, which cannot import this
-  module: :data:`LUA_FIELDS` lists them, and ``tests/test_counters.py`` checks that
-  the scripts write exactly those.
+  module: :data:`LUA_FIELDS` lists them, and ``tests/unit/base/test_counters.py``
+  checks that the scripts write exactly those.
 * :class:`Outcome`: what becomes of an article in the item pipelines.
 
 and the named groups built from them (:data:`ERROR_FIELDS` is what "errors"
