@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -28,6 +27,8 @@ from lxml.etree import ParserError
 from readability import Document
 from trafilatura.deduplication import LRUCache
 
+from crawler.article.text import count_words, fold_spaces, tokens_of
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -37,7 +38,8 @@ __all__ = ["Candidate", "choose", "html_lines", "readability_lines", "trafilatur
 
 logger = logging.getLogger(__name__)
 
-#: A line of at least this many words is prose; shorter ones are headings, captions, links.
+#: A line of at least this many words (:func:`crawler.article.text.count_words`) is prose;
+#: shorter ones are headings, captions, links.
 PROSE_WORDS = 20
 # Embedded social posts: quoted, not written by the article's author.
 _EMBEDS_XPATH = [
@@ -49,7 +51,6 @@ _BLOCK_TAGS = frozenset(
     "p div li ul ol h1 h2 h3 h4 h5 h6 br blockquote pre table tr td th figure figcaption"
     " section article header footer dd dt".split()
 )
-_TOKEN_RE = re.compile(r"\w+")
 # Text no other candidate has counts this much for a candidate in a prose line, against it in a short one.
 _LONE_PROSE, _LONE_SHORT = 0.3, -0.5
 
@@ -64,11 +65,12 @@ class Candidate:
 
     @cached_property
     def grams(self) -> dict[tuple[str, str, str], bool]:
-        """Each token trigram of the body, with whether its line is prose."""
+        """Each token trigram of the body (:func:`crawler.article.text.tokens_of`,
+        lowercased), with whether its line is prose."""
         grams: dict[tuple[str, str, str], bool] = {}
         for line in self.lines:
-            tokens = _TOKEN_RE.findall(line.lower())
-            prose = len(tokens) >= PROSE_WORDS
+            tokens = tokens_of(line.lower())
+            prose = count_words(line) >= PROSE_WORDS
             for gram in zip(tokens, tokens[1:], tokens[2:]):
                 grams[gram] = grams.get(gram, False) or prose
         return grams
@@ -117,7 +119,7 @@ def html_lines(root: HtmlElement) -> list[str]:
     for element in root.iter():
         if element.tag in _BLOCK_TAGS:
             element.tail = "\n" + (element.tail or "")
-    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
+    lines = (fold_spaces(line) for line in root.text_content().splitlines())
     return [line for line in lines if line]
 
 

@@ -5,7 +5,7 @@ declares about itself (:mod:`crawler.article.metadata`), collects the "More <Sec
 teasers (:mod:`crawler.article.related`), then strips the teaser and sister-site blocks
 from the tree and extracts the body with trafilatura. The body is cleaned of the
 lines that are not article text (headline, byline, prompts, link lines, teaser
-texts, author bio), checked against the text the page declares in its JSON-LD
+texts, author bio: the rules of :mod:`crawler.article.text`), checked against the text the page declares in its JSON-LD
 (``articleBody``, live-blog updates) and preceded by the standfirst when the
 page shows its description. A page without article metadata is an article only
 when its text reads like one (enough prose, few links).
@@ -25,7 +25,6 @@ from w3lib.encoding import html_to_unicode
 from crawler.article.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
 from crawler.article.metadata import (
     canonical_url,
-    clean_text,
     declared_section,
     description,
     find_authors,
@@ -37,8 +36,16 @@ from crawler.article.metadata import (
     read_declared,
     site_name,
 )
-from crawler.article.normalize import is_prose_repeat
 from crawler.article.related import find_related, related_section, strip_related_blocks
+from crawler.article.text import (
+    clean_text,
+    count_words,
+    is_author_bio,
+    is_boilerplate,
+    is_byline,
+    text_key,
+    tokens_of,
+)
 from crawler.base.urls import display_domain
 
 if TYPE_CHECKING:
@@ -57,7 +64,7 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 # Below this many words a page with no article metadata is not an article.
 _MIN_WORDS = 80
-# A line of at most this many words may be dropped as a prompt, link or byline.
+# A line of at most this many words may be dropped as a link.
 _SHORT_LINE = 30
 # A body shorter than this many words is doubtful: other extractors are asked too.
 _DOUBT_WORDS = 150
@@ -78,29 +85,6 @@ _TAG_STRIP_RE = re.compile(r"<[^>]*>")
 _NON_ASCII_RE = re.compile(rb"[\x80-\xff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SPACE_RE = re.compile(r"\s+")
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_WORD_RE = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
-_TOKEN_RE = re.compile(r"\w+")
-# A body line that is only a byline: "By Jane Doe and John Roe".
-_BYLINE_LINE_RE = re.compile(
-    r"^[Bb][Yy]:?\s+[A-Z][\w.'\u2019\-]*(?:,?\s+(?:[A-Z][\w.'\u2019\-]*|and|&))*\s*$"
-)
-# Prompts, overlays and calls to action that are never article text (short lines only).
-_BOILERPLATE_RE = re.compile(
-    r"^(?:[\u00d7\u2715\u2716xX]|you will be redirected\b.*|access exclusive content\b.*"
-    r"|(?:subscribe|sign up|register|log ?in|sign in)\b.{0,80}"
-    r"|already (?:a subscriber|have an account)\b.*|click here\b.*|join our commenting forum\b.*"
-    r"|join thought-provoking conversations\b.*|want to bookmark\b.*|our standards:.*"
-    r"|follow us\b.*|share this (?:article|story)\b.*|advertisement|read more:?|related:?"
-    r"|(?:get|download) the .{0,40}app\b.*|this article (?:is|was) (?:only )?available to .*)$",
-    re.I,
-)
-_BIO_RE = re.compile(
-    r"^[A-Z][\w.'\u2019\-]+(?: [A-Z][\w.'\u2019\-]+){0,3} (?:is|was) (?:a|an|the) "
-    r"(?:[\w\-,]+ ){0,8}(?:writer|reporter|editor|correspondent|journalist|contributor"
-    r"|columnist|producer|author|intern|analyst)\b"
-)
 _XPATH_TEXT_START = etree.XPath(
     ".//body//*[not(self::script or self::style)]/text()"
     "[starts-with(normalize-space(substring(., 1, 200)), $start)]"
@@ -174,13 +158,13 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     summary = description(declared)
 
     links = _link_texts(tree)
-    drop = {_norm(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
-    drop.update(_norm(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
+    drop = {text_key(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
+    drop.update(text_key(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
     is_declared = bool(article) or metas.get("og:type", "").lower() == "article"
     lines, link_lines = _body(tree, url, drop, links["texts"], _reference(declared), second_opinion=is_declared)
     lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
-    words = len(_WORD_RE.findall(body))
+    words = count_words(body)
     if not words or not (is_declared or _looks_like_article(lines, words, link_lines, links["chars"])):
         return None
     if not article and words < _MIN_WORDS and links["chars"] > 3 * len(body):
@@ -251,16 +235,12 @@ def _parse(html: str | bytes, content_type: str | None) -> HtmlElement | None:
 # --- Body -----------------------------------------------------------------------
 
 
-def _norm(text: str | None) -> str:
-    return _SPACE_RE.sub(" ", text or "").strip().lower()
-
-
 def _link_texts(tree: HtmlElement) -> dict:
     """The normalized texts of the page's links of two words or more, and all links' length."""
     texts: set[str] = set()
     chars = 0
     for link in tree.iter("a"):
-        text = _norm(link.text_content())
+        text = text_key(link.text_content())
         chars += len(text)
         if " " in text:
             texts.add(text)
@@ -298,33 +278,33 @@ def _body(tree: HtmlElement, url: str, drop: set[str], links: set[str],
 
 def _doubtful(candidate: Candidate) -> bool:
     """Whether a body may be missing most of the article: short, little prose, or many links."""
-    words = sum(len(line.split()) for line in candidate.lines)
-    prose = sum(len(line.split()) >= PROSE_WORDS for line in candidate.lines)
-    return words < _DOUBT_WORDS or prose < 3 or candidate.link_lines > 0.3 * (len(candidate.lines) + 1)
+    counts = [count_words(line) for line in candidate.lines]
+    prose = sum(count >= PROSE_WORDS for count in counts)
+    return sum(counts) < _DOUBT_WORDS or prose < 3 or candidate.link_lines > 0.3 * (len(candidate.lines) + 1)
 
 
 def _clean_lines(lines: list[str], drop: set[str], links: set[str]) -> tuple[list[str], int]:
-    """``lines`` without the ones that are not article text, and how many were links."""
+    """``lines`` without the ones that are not article text, and how many were links.
+
+    Dropped: lines in ``drop`` (headline, byline, teasers), link texts of at most
+    :data:`_SHORT_LINE` words (counted), boilerplate and byline lines, and an
+    author's bio among the last three (the rules of :mod:`crawler.article.text`).
+    Repeated paragraphs stay: :func:`crawler.article.normalize.clean_body` drops them.
+    """
     kept: list[str] = []
-    seen: set[str] = set()
     link_lines = 0
     for line in lines:
-        key = _norm(line.lstrip("-\u2022* "))
+        key = text_key(line.lstrip("-\u2022* "))
         if not key or key in drop:
             continue
-        if key in seen and is_prose_repeat(key):
+        if key in links and count_words(key) <= _SHORT_LINE:
+            link_lines += 1
             continue
-        words = key.count(" ") + 1
-        if words <= _SHORT_LINE:
-            if key in links:
-                link_lines += 1
-                continue
-            if _BOILERPLATE_RE.match(key) or _BYLINE_LINE_RE.match(line):
-                continue
-        seen.add(key)
+        if is_boilerplate(key) or is_byline(line):
+            continue
         kept.append(line)
     # The author's bio closes many articles: "Jane Doe is a reporter for ..."
-    tail = [line for line in kept[-3:] if len(line.split()) > 150 or not _BIO_RE.match(line)]
+    tail = [line for line in kept[-3:] if not is_author_bio(line)]
     return kept[:-3] + tail if len(kept) > 3 else kept, link_lines
 
 
@@ -355,13 +335,13 @@ def _check_against(lines: list[str], reference: list[str]) -> list[str]:
     contain are page furniture and dropped; when the lines miss most of a much
     longer reference, the reference is the body, after the long lines it lacks.
     """
-    tokens = _TOKEN_RE.findall(" ".join(reference).lower())
+    tokens = tokens_of(" ".join(reference).lower())
     if len(tokens) < _MIN_WORDS:
         return lines
     grams = set(zip(tokens, tokens[1:], tokens[2:]))
     scored = []
     for line in lines:
-        own = _TOKEN_RE.findall(line.lower())
+        own = tokens_of(line.lower())
         own = list(zip(own, own[1:], own[2:]))
         scored.append((line, len(own), sum(g in grams for g in own)))
     total = sum(n for _, n, _ in scored)
@@ -377,16 +357,16 @@ def _check_against(lines: list[str], reference: list[str]) -> list[str]:
 
 def _with_standfirst(tree: HtmlElement, lines: list[str], summaries: tuple) -> list[str]:
     """``lines`` after the standfirst: the page's description when the page shows it."""
-    text = _norm(" ".join(lines))
+    text = text_key(" ".join(lines))
     for summary in map(clean_text, summaries):
-        if not summary or len(summary.split()) < 5 or _norm(summary)[:80] in text:
+        if not summary or count_words(summary) < 5 or text_key(summary)[:80] in text:
             continue
         for node in _XPATH_TEXT_START(tree, start=summary[:30]):
             element = node.getparent()
             for _ in range(3):  # the text may start in an <em> or <a> of the paragraph
                 if element is None:
                     break
-                if _norm(element.text_content()) == _norm(summary):
+                if text_key(element.text_content()) == text_key(summary):
                     return [summary, *lines]
                 element = element.getparent()
     return lines
@@ -396,7 +376,7 @@ def _looks_like_article(lines: list[str], words: int, link_lines: int, link_char
     """The verdict for pages without article metadata: enough prose, few links."""
     if words < _MIN_WORDS:
         return False
-    paragraphs = sum(len(line.split()) >= 20 for line in lines)
+    paragraphs = sum(count_words(line) >= 20 for line in lines)
     if paragraphs < 2 or link_lines > 0.3 * (len(lines) + link_lines):
         return False
     return link_chars <= 3 * sum(len(line) for line in lines)

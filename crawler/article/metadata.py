@@ -5,8 +5,9 @@ its JSON-LD (each block parsed on its own) and its OpenGraph and other meta tags
 The other functions read one field each from that and from the tree (microdata,
 bylines, ``<time>`` elements, htmldate's guess): title without a site-name
 suffix, authors, dates, section, site name, description, language and canonical
-URL. Values are reported as found: splitting authors and parsing dates is
-:mod:`crawler.article.normalize`'s job.
+URL. Values are reported as found, but for the names of a byline, which are read
+from it by :func:`crawler.article.text.split_authors`: splitting declared authors
+and parsing dates is :mod:`crawler.article.normalize`'s job.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from html import unescape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -23,6 +23,7 @@ from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
 from htmldate import find_date
 
+from crawler.article.text import clean_text, split_authors
 from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Declared",
     "canonical_url",
-    "clean_text",
     "declared_section",
     "description",
     "find_authors",
@@ -53,18 +53,9 @@ _ARTICLE_TYPES = frozenset(
     TechArticle Report BlogPosting LiveBlogPosting""".split()
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SPACE_RE = re.compile(r"\s+")
 _JS_JUNK_RE = re.compile(r"<!\[CDATA\[|\]\]>|<!--|-->|^\s*//.*$", re.M)
 _TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 _TITLE_SEP_RE = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022\u00bb]\s+|:\s+")
-_BYLINE_RE = re.compile(r"^\s*by[:\s]+(?=[A-Z\u00c0-\u024f])", re.I)
-# Where the names of a byline end: a separator, a date or "Updated".
-_BYLINE_END_RE = re.compile(
-    r"\s+[|\u2022\u00b7\u2013\u2014-]\s+|\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\s+updated\b"
-    r"|\s+(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}",
-    re.I,
-)
-_AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|\band\b|&|\|)\s*", re.I)
 _XPATH_ITEMPROP_AUTHORS = (
     './/*[@itemprop="author"]//*[@itemprop="name"]'
     '|.//*[@itemprop="author"][not(.//*[@itemprop="name"])]'
@@ -118,12 +109,6 @@ def node_types(node: dict) -> set[str]:
     return {t.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for t in types if isinstance(t, str)}
 
 
-def clean_text(value: Any) -> str | None:
-    """A string ``value`` with entities decoded (JSON-LD often has "&#8217;") and
-    spaces folded; ``None`` for an empty string or anything that is not a string."""
-    if not isinstance(value, str):
-        return None
-    return _SPACE_RE.sub(" ", unescape(value) if "&" in value else value).strip() or None
 
 
 def declared_section(declared: Declared) -> str | None:
@@ -219,10 +204,7 @@ def find_authors(tree: HtmlElement, declared: Declared) -> tuple[list[str], str]
             return list(dict.fromkeys(names)), ""
     texts = (clean_text(element.text_content()) for element in tree.xpath(_XPATH_BYLINE))
     byline = next((text for text in texts if text and len(text) <= 120), "")
-    # "By Jane Doe and John Roe | March 2, 2024": the names, without the "By" or a date after them.
-    text = _BYLINE_END_RE.split(_BYLINE_RE.sub("", byline), maxsplit=1)[0]
-    names = [n for n in _AUTHOR_SPLIT_RE.split(text) if n and "://" not in n]
-    return list(dict.fromkeys(names)), byline
+    return split_authors(byline), byline
 
 
 def published_date(tree: HtmlElement, declared: Declared) -> str | None:

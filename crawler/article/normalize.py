@@ -1,15 +1,14 @@
 """Pure functions that turn an extracted article into the stored article.
 
 Nothing here does I/O. :func:`normalize_article` is the one entry point of the
-item pipeline; URLs are normalized by :mod:`crawler.base.urls` and bodies
-fingerprinted by :mod:`crawler.article.fingerprints`.
+item pipeline; the text rules it applies (spaces, boilerplate, repeats, bylines,
+word count) are :mod:`crawler.article.text`'s, URLs are normalized by
+:mod:`crawler.base.urls` and bodies fingerprinted by :mod:`crawler.article.fingerprints`.
 """
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 import warnings
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -18,23 +17,13 @@ from typing import TYPE_CHECKING, Any
 from dateutil import parser as _dateparser
 
 from crawler.article.fingerprints import content_hash, simhash, simhash_hex
+from crawler.article.text import count_words, drop_repeats, is_boilerplate, normalize_text, split_authors
 from crawler.base.urls import display_domain, resolve_canonical
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
-__all__ = [
-    "ARTICLE_FIELDS",
-    "BOILERPLATE_PATTERNS",
-    "clean_body",
-    "count_words",
-    "is_boilerplate",
-    "is_prose_repeat",
-    "normalize_article",
-    "normalize_text",
-    "split_authors",
-    "to_iso8601",
-]
+__all__ = ["ARTICLE_FIELDS", "clean_body", "normalize_article", "to_iso8601"]
 
 #: The fields of a stored article, in the order they are written.
 ARTICLE_FIELDS = (
@@ -58,75 +47,7 @@ ARTICLE_FIELDS = (
     "spider",
 )
 
-# --- Text -----------------------------------------------------------------------
-
-# Every Unicode space (\s covers NBSP, thin and ideographic spaces, tabs,
-# newlines), plus zero-width space and BOM, which \s does not match.
-_SPACE_RE = re.compile(r"[\s\u200b\ufeff]+")
-
-
-def normalize_text(value: str | None) -> str:
-    """``value`` with HTML entities decoded, in Unicode NFC, every run of
-    whitespace (newlines, tabs, no-break and zero-width spaces included) folded
-    to one space, and trimmed. ``None`` gives ``""``."""
-    if not value:
-        return ""
-    text = unicodedata.normalize("NFC", html.unescape(value))
-    return _SPACE_RE.sub(" ", text).strip()
-
-
-_WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
-
-
-def count_words(text: str) -> int:
-    """The number of words of ``text`` (runs of letters/digits; "don't" is one)."""
-    return len(_WORD_RE.findall(text))
-
-
-#: A paragraph or line matching one of these entirely (case-insensitively,
-#: after :func:`normalize_text`) is page furniture, not article text.
-BOILERPLATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(pattern, re.IGNORECASE)
-    for pattern in (
-        r"you will be redirected back to your article in (?:\d+ )?seconds?\.?",
-        r"[×✕✖]",
-        r"access exclusive content\.?",
-        r"(?:subscribe|sign up|register)(?: now| today| here)?[.!]?",
-        r"(?:subscribe|sign up|register)(?: now| today)?(?: for| to)(?: our| the)?(?: free)?"
-        r"(?: daily| weekly| morning| evening| breaking news)?(?: email)? newsletters?[.!]?",
-        r"(?:subscribe|sign up) to (?:continue reading|read more|read the full (?:article|story)|"
-        r"unlock this (?:article|story))[.!]?",
-        r"already (?:a subscriber|have an account)\?(?: (?:log|sign) in(?: here)?[.!]?)?",
-        r"we use cookies\b.{0,300}",
-        r"(?:accept|allow|reject)(?: all)? cookies[.!]?",
-        r"(?:manage )?cookie (?:settings|preferences)[.!]?",
-        r"advertisements?:?",
-        r"story continues below(?: advertisement)?\.?",
-        r"share this (?:article|story|page)(?: on (?:facebook|twitter|x|linkedin|whatsapp|email))?[.:!]?",
-    )
-)
-
-
-def is_boilerplate(text: str) -> bool:
-    """Whether the normalized ``text`` is entirely one of :data:`BOILERPLATE_PATTERNS`."""
-    return any(pattern.fullmatch(text) for pattern in BOILERPLATE_PATTERNS)
-
-
-# A repeated paragraph of at least this many words is prose, not a list entry.
-_REPEAT_MIN_WORDS = 6
-_SENTENCE_END = (".", "!", "?", "\"", "\u201d", "\u2019", "'")
-
-
-def is_prose_repeat(text: str) -> bool:
-    """Whether ``text``, seen a second time in one body, is a repeat to drop.
-
-    A sentence or a line of six words or more is (a pull quote or a caption
-    shown twice); a short line without closing punctuation is not: "Raye" or
-    "Dua Lipa, Houdini" under one more heading of a list of nominees.
-    """
-    text = text.rstrip()
-    return text.endswith(_SENTENCE_END) or text.count(" ") + 1 >= _REPEAT_MIN_WORDS
-
+# --- Body -----------------------------------------------------------------------
 
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t\u00a0]*\n\s*")
 
@@ -134,88 +55,27 @@ _PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t\u00a0]*\n\s*")
 def clean_body(body: str | None) -> str:
     """The article text of ``body`` (paragraphs separated by blank lines).
 
-    Each line is normalized with :func:`normalize_text`; boilerplate lines
-    (:func:`is_boilerplate`) are dropped, the remaining lines of a paragraph
-    joined by a space; empty paragraphs and exact repeats of an earlier
-    paragraph are dropped when they read as prose (:func:`is_prose_repeat`: a
-    pull quote or a caption shown twice), while a repeated name or figure in
-    one more list stays. Returns the paragraphs joined by ``"\\n\\n"``.
+    Each line is normalized (:func:`crawler.article.text.normalize_text`);
+    boilerplate lines (:func:`crawler.article.text.is_boilerplate`) are dropped,
+    the remaining lines of a paragraph joined by a space; empty and boilerplate
+    paragraphs are dropped, and so are repeats of an earlier paragraph that read
+    as prose (:func:`crawler.article.text.drop_repeats`: a pull quote or a
+    caption shown twice), while a repeated name or figure in one more list
+    stays. Returns the paragraphs joined by ``"\\n\\n"``.
+
+    This is the one place where repeats are dropped on the way from page to
+    stored article: extraction leaves them in.
     """
     if not body:
         return ""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     paragraphs: list[str] = []
-    seen: set[str] = set()
     for block in _PARAGRAPH_SPLIT_RE.split(body):
         lines = (normalize_text(line) for line in block.split("\n"))
         paragraph = " ".join(line for line in lines if line and not is_boilerplate(line))
-        if not paragraph or is_boilerplate(paragraph):
-            continue
-        if paragraph in seen and is_prose_repeat(paragraph):
-            continue
-        seen.add(paragraph)
-        paragraphs.append(paragraph)
-    return "\n\n".join(paragraphs)
-
-
-# --- Authors --------------------------------------------------------------------
-
-_BYLINE_PREFIX_RE = re.compile(r"^(?:written\s+)?by\b\s*:?\s*", re.IGNORECASE)
-_AUTHOR_SPLIT_RE = re.compile(r"\s*(?:[,;|&]|\band\b)\s*", re.IGNORECASE)
-_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
-# Job titles that follow a name in bylines ("Jane Doe, Staff Writer"). Agencies
-# ("Reuters", "AP") are kept: they are the author of agency copy.
-_ROLES = frozenset(
-    {
-        "staff", "staff writer", "staff reporter", "reporter", "correspondent",
-        "senior correspondent", "contributor", "contributing writer", "editor",
-        "senior editor", "columnist", "writer", "freelance writer",
-    }
-)
-_MAX_AUTHOR_LENGTH = 60
-
-
-def _looks_like_url(text: str) -> bool:
-    lowered = text.lower()
-    return "://" in lowered or lowered.startswith("www.")
-
-
-def split_authors(raw: Iterable[str] | str | None) -> list[str]:
-    """The author names in ``raw`` (one byline or a list of them), in order.
-
-    A leading "By" is stripped; names are split on commas, semicolons, "|",
-    "&" and "and"; a "Jr."-style suffix stays with its name. Empty strings,
-    bare job titles ("Staff Writer"), URLs, strings longer than 60
-    characters and exact repeats are dropped.
-    """
-    if raw is None:
-        return []
-    if isinstance(raw, str):
-        raw = [raw]
-    authors: list[str] = []
-    for byline in raw:
-        if not isinstance(byline, str):
-            continue
-        byline = normalize_text(byline)
-        if _looks_like_url(byline):
-            continue
-        for part in _AUTHOR_SPLIT_RE.split(_BYLINE_PREFIX_RE.sub("", byline)):
-            name = _BYLINE_PREFIX_RE.sub("", part).strip(" :-–—")
-            lowered = name.lower()
-            if lowered.rstrip(".") in _NAME_SUFFIXES:
-                if authors:
-                    authors[-1] = f"{authors[-1]} {name}"
-                continue
-            if (
-                not name
-                or lowered in _ROLES
-                or _looks_like_url(name)
-                or len(name) > _MAX_AUTHOR_LENGTH
-                or name in authors
-            ):
-                continue
-            authors.append(name)
-    return authors
+        if paragraph and not is_boilerplate(paragraph):
+            paragraphs.append(paragraph)
+    return "\n\n".join(drop_repeats(paragraphs))
 
 
 # --- Dates ----------------------------------------------------------------------

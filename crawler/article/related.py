@@ -21,6 +21,7 @@ from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
 
+from crawler.article.text import fold_spaces
 from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ _MAX_SECTION_WORDS = 4
 _MAX_CLIMB = 4
 _MAX_HEADLINE_CHARS = 300
 
-_SPACE_RE = re.compile(r"\s+")
 _TEASER_CLASS_RE = re.compile(r"excerpt|summary|teaser|dek|description|standfirst", re.I)
 _TITLE_CLASS_RE = re.compile(r"title|headline", re.I)
 # "More" and a section name of letters (digits, "&", "'", "." and "-" inside),
@@ -145,7 +145,7 @@ def _text(element: HtmlElement) -> str:
     """The element's text, whitespace folded, a space between its descendants' texts."""
     if not isinstance(element.tag, str):
         return ""  # a comment or processing instruction
-    return _SPACE_RE.sub(" ", " ".join(element.itertext())).strip()
+    return fold_spaces(" ".join(element.itertext()))
 
 
 def _classify(text: str) -> tuple[str, str] | None:

@@ -6,10 +6,10 @@ key of a crawl shares one hash tag, so the frontier's scripts run on one slot.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import redis
 from redis.cluster import RedisCluster
+
+from crawler.base.urls import redact_url
 
 __all__ = ["RedisUnavailable", "close", "connect", "pipeline"]
 
@@ -33,7 +33,7 @@ def connect(url: str, *, check: bool = False) -> redis.Redis:
         try:
             client = redis.Redis.from_url(url, **_OPTIONS)
         except ValueError as exc:
-            raise RedisUnavailable(f"invalid REDIS_URL {url!r}: {exc}") from None
+            raise RedisUnavailable(f"invalid REDIS_URL {redact_url(url)!r}: {exc}") from None
         if _is_cluster(client):
             client.close()
             client = RedisCluster.from_url(url, **_OPTIONS)
@@ -42,7 +42,7 @@ def connect(url: str, *, check: bool = False) -> redis.Redis:
         try:
             client.ping()
         except redis.RedisError as exc:
-            raise RedisUnavailable(f"cannot reach Redis at {_redact(url)}: {exc}") from None
+            raise RedisUnavailable(f"cannot reach Redis at {redact_url(url)}: {exc}") from None
     return client
 
 
@@ -109,12 +109,3 @@ def close(client: redis.Redis) -> None:
         if cached is client:
             del _clients[url]
     client.close()
-
-
-def _redact(url: str) -> str:
-    """``url`` without its password, for error messages."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url

@@ -64,7 +64,9 @@ class Stat:
     FRONTIER_BACKOFF: Final = "frontier/backoff"
     FRONTIER_CORRUPT: Final = "frontier/corrupt"
     FRONTIER_DUPLICATE: Final = "frontier/duplicate"
+    FRONTIER_LATE_ACKS: Final = "frontier/late_acks"
     FRONTIER_LEASES_EXPIRED: Final = "frontier/leases_expired"
+    FRONTIER_LEASES_LOST: Final = "frontier/leases_lost"
     FRONTIER_REDIS_ERRORS: Final = "frontier/redis_errors"
     FRONTIER_RETRIED: Final = "frontier/retried"
     FRONTIER_UNSERIALIZABLE: Final = "frontier/unserializable"
@@ -99,13 +101,15 @@ class Field:
     CORRUPT_REQUESTS: Final = "corrupt_requests"
     # Counted by ValidatePipeline (crawler.worker.pipelines).
     ARTICLES_INVALID: Final = "articles_invalid"
-    # Counted by the frontier's Lua scripts (crawler/frontier/scripts.py): retry(), which
+    # Counted by the frontier's Lua scripts (crawler/base/lua/): retry(), which
     # RETRY and REAP use, counts the first two, REAP the third; Frontier.set_aside
     # counts DEAD_LETTERS too.
     DEAD_LETTERS: Final = "dead_letters"
     REQUESTS_RETRIED: Final = "requests_retried"
     LEASES_EXPIRED: Final = "leases_expired"
-    # Counted by the article store's Lua script (crawler/store/dedupe.py).
+    # Counted by RENEW: leases a live worker found taken back when it renewed them.
+    LEASES_LOST: Final = "leases_lost"
+    # Counted by the article store's Lua script (crawler/base/lua/store.lua).
     ARTICLES_STORED: Final = "articles_stored"
     DUPLICATE_URL: Final = "duplicate_url"
     DUPLICATE_CONTENT: Final = "duplicate_content"
@@ -137,7 +141,7 @@ PAGE_STATS: Final = {"article": Stat.PAGES_ARTICLE, "listing": Stat.PAGES_LISTIN
 
 #: Fields written by Lua scripts, which spell them themselves.
 LUA_FIELDS: Final = frozenset({
-    Field.DEAD_LETTERS, Field.REQUESTS_RETRIED, Field.LEASES_EXPIRED,  # frontier scripts
+    Field.DEAD_LETTERS, Field.REQUESTS_RETRIED, Field.LEASES_EXPIRED, Field.LEASES_LOST,  # frontier
     Field.ARTICLES_STORED, Field.DUPLICATE_URL, Field.DUPLICATE_CONTENT,  # article store
     Field.NEAR_DUPLICATE, Field.NEAR_DUPLICATE_CANDIDATES_CAPPED,
     Field.NEAR_DUPLICATE_CANDIDATES_INVALID,
@@ -166,7 +170,7 @@ ERROR_FIELDS: Final = (Field.DOWNLOAD_ERRORS, Field.HTTP_ERRORS, Field.SPIDER_ER
 REFUSAL_FIELDS: Final = (Field.REFUSED_PRIVATE, Field.REFUSED_ROBOTS, Field.OFFSITE_DROPPED)
 #: The other counts ``crawler status`` shows: pages skipped as not HTML, corrupt
 #: queue entries set aside, leases that expired (a worker died or stalled).
-OTHER_FIELDS: Final = (Field.NON_HTML, Field.CORRUPT_REQUESTS, Field.LEASES_EXPIRED)
+OTHER_FIELDS: Final = (Field.NON_HTML, Field.CORRUPT_REQUESTS, Field.LEASES_EXPIRED, Field.LEASES_LOST)
 #: Articles the store dropped as duplicates, by kind.
 DUPLICATE_FIELDS: Final = (Field.DUPLICATE_URL, Field.DUPLICATE_CONTENT, Field.NEAR_DUPLICATE)
 

@@ -36,6 +36,7 @@ __all__ = [
     "display_domain",
     "fingerprint",
     "fingerprint_url",
+    "redact_url",
     "resolve_canonical",
     "same_site",
     "site_of",
@@ -237,3 +238,20 @@ class RequestFingerprinter:
 
     def fingerprint(self, request: Request) -> bytes:
         return bytes.fromhex(fingerprint(request))
+
+
+_SECRET_PARAM_RE = re.compile(r"([?&](?:password|passwd|pass|secret|token|key)=)[^&#]*", re.I)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (``user:***@``) and secret query values (``password=***``)
+    masked: the one way a URL that may hold credentials (``REDIS_URL``, ``DATABASE_URL``)
+    is printed or logged. Never raises, even for a URL that does not parse."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        authority, slash, tail = rest.partition("/")
+        userinfo, at, host = authority.rpartition("@")
+        if at and ":" in userinfo:
+            authority = f"{userinfo.split(':', 1)[0]}:***@{host}"
+        url = f"{scheme}://{authority}{slash}{tail}"
+    return _SECRET_PARAM_RE.sub(r"\1***", url)

@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crawler.store.dedupe import iter_articles
+from crawler.store.export import export_articles
 from crawler.base.counters import DUPLICATE_FIELDS, ERROR_FIELDS, Field
 from crawler.frontier.core import Frontier, FrontierCounts
 from crawler.base.keys import Keys
@@ -25,22 +25,13 @@ from crawler.frontier.seeding import seed
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CrawlResult", "export_articles", "run_crawl"]
+__all__ = ["CrawlResult", "run_crawl"]
 
 _POLL_SECONDS = 0.25
 
 
 class CrawlResult(dict):
     """Summary of a crawl: pages, articles, duplicates, errors, output path, worker exit codes."""
-
-
-def export_articles(client, spider: str, out) -> int:
-    """Write every stored article of ``spider`` to ``out`` as JSON Lines; return how many."""
-    count = 0
-    for article in iter_articles(client, Keys(spider)):
-        out.write(json.dumps(article, ensure_ascii=False) + "\n")
-        count += 1
-    return count
 
 
 def _summary(counts: FrontierCounts) -> dict[str, int]:
@@ -104,7 +95,7 @@ def run_crawl(urls: list[str], *, output: Path, workers: int = 2, max_pages: int
                 console.print("\n".join(tail), markup=False, highlight=False)
         output.parent.mkdir(parents=True, exist_ok=True)
         with open(output, "w", encoding="utf-8") as out:
-            exported = export_articles(client, spider, out)
+            exported = export_articles(client, Keys(spider), out)
         if max_pages is not None:
             client.delete(frontier.keys.budget, frontier.keys.leased_total)
         return CrawlResult(**_summary(counts), exported=exported, output=str(output),

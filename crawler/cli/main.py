@@ -154,16 +154,16 @@ def _status(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _export(args: argparse.Namespace, redis_url: str | None) -> int:
-    from crawler.cli.crawl import export_articles
+    from crawler.store.export import export_articles
     from crawler.worker.process import UsageError
 
     frontier = _frontier(redis_url, args.spider)
     if args.output == "-":
-        export_articles(frontier.client, args.spider, sys.stdout)
+        export_articles(frontier.client, frontier.keys, sys.stdout)
         return 0
     try:
         with open(args.output, "w", encoding="utf-8") as out:
-            count = export_articles(frontier.client, args.spider, out)
+            count = export_articles(frontier.client, frontier.keys, out)
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
     print(f"{count} articles written to {args.output}", file=sys.stderr)

@@ -212,16 +212,23 @@ class Frontier:
         wait = float(wait)
         return Lease(payloads, None if wait < 0 else wait)
 
-    def ack(self, payloads: Iterable[str], pipe: redis.client.Pipeline | None = None) -> int | None:
-        """Forget finished requests (queued on ``pipe`` when one is given)."""
+    def ack(self, worker_id: str, payloads: Iterable[str],
+            pipe: redis.client.Pipeline | None = None) -> int | None:
+        """Forget finished requests whose leases ``worker_id`` still holds; returns how many
+        (None when queued on ``pipe``). A lease another worker holds now is left alone."""
         payloads = list(payloads)
-        return self._run("ACK", *payloads, pipe=pipe) if payloads else 0
+        return self._run("ACK", worker_id, *payloads, pipe=pipe) if payloads else 0
 
     def renew(self, worker_id: str, payloads: Iterable[str], lease_seconds: float,
-              pipe: redis.client.Pipeline | None = None) -> int | None:
-        """Push the deadlines of this worker's leases ``lease_seconds`` ahead."""
+              pipe: redis.client.Pipeline | None = None) -> list | None:
+        """Push the deadlines of this worker's leases ``lease_seconds`` ahead.
+
+        Returns ``[renewed, lost payload...]`` (None when queued on ``pipe``): a
+        lost lease is no longer this worker's (it expired and was taken back);
+        the crawl's ``leases_lost`` counter counts them.
+        """
         payloads = list(payloads)
-        return self._run("RENEW", lease_seconds, worker_id, *payloads, pipe=pipe) if payloads else 0
+        return self._run("RENEW", lease_seconds, worker_id, *payloads, pipe=pipe) if payloads else [0]
 
     def release(self, worker_id: str, payloads: Iterable[str]) -> int:
         """Give unfinished leases back to the queue at once."""

@@ -179,10 +179,25 @@ class LeasedQueue(Base):
         """Every payload this worker holds a lease on (to renew them)."""
         return [*self.held.values(), *(payload for _, payload in self._leased)]
 
-    def ack(self, requests: list[Request], pipe=None) -> None:
-        """Acknowledge finished requests: they leave the in-flight set."""
+    def ack(self, requests: list[Request]) -> int:
+        """Acknowledge finished requests: they leave the in-flight set. Returns how many
+        were still this worker's leases (a lease that expired meanwhile is another's now)."""
         payloads = [self.held.pop(request) for request in requests]
-        self.frontier.ack(payloads, pipe=pipe)
+        return self.frontier.ack(self.worker_id, payloads)
+
+    def forget(self, payloads: list[str]) -> int:
+        """Let go of leases this worker lost (they expired and were taken back).
+
+        Requests not yet handed to the engine are dropped (another worker has
+        them now); those the engine is processing finish, but are never
+        acknowledged or renewed by this worker. Returns how many were dropped unstarted.
+        """
+        lost = set(payloads)
+        for request in [request for request, payload in self.held.items() if payload in lost]:
+            del self.held[request]
+        unstarted = len(self._leased)
+        self._leased = deque(item for item in self._leased if item[1] not in lost)
+        return unstarted - len(self._leased)
 
     def retry(self, requests: list[Request], max_attempts: int) -> list[int]:
         """Put failed requests back in the queue (or aside): ``[requeued, dead]``."""

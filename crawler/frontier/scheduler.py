@@ -213,10 +213,11 @@ class Scheduler(RedisScheduler):
     def _maintain(self) -> None:
         self._flush()
         self._ack_finished()
+        leased = self.queue.leased_payloads()
         with pipeline(self.server) as pipe:
             self.frontier.heartbeat(self.worker_id, pipe=pipe)
-            self.frontier.renew(self.worker_id, self.queue.leased_payloads(),
-                                self.config.lease_seconds, pipe=pipe)
+            if leased:
+                self.frontier.renew(self.worker_id, leased, self.config.lease_seconds, pipe=pipe)
             self.frontier.reap(self.config.max_attempts, pipe=pipe)
             replies = pipe.execute()
         requeued, dead = replies[-1]
@@ -224,6 +225,14 @@ class Scheduler(RedisScheduler):
             logger.warning("Took back %d expired leases (%d set aside as dead letters)",
                            requeued + dead, dead)
             self.stats.inc_value(Stat.FRONTIER_LEASES_EXPIRED, requeued + dead)
+        lost = replies[1][1:] if leased else []
+        if lost:
+            unstarted = self.queue.forget(lost)
+            logger.warning("Lost %d leases that expired before this worker renewed them (a stall "
+                           "longer than FRONTIER_LEASE_SECONDS); %d not started are dropped, the "
+                           "others finish unacknowledged: another worker has them now",
+                           len(lost), unstarted)
+            self.stats.inc_value(Stat.FRONTIER_LEASES_LOST, len(lost))
 
     def _ack_finished(self) -> None:
         """Acknowledge the held requests that Scrapy's engine is done with.
@@ -246,5 +255,10 @@ class Scheduler(RedisScheduler):
             self.stats.inc_value(Stat.FRONTIER_RETRIED, requeued)
             finished = [request for request in finished if request not in failed]
         if finished:
-            self.queue.ack(finished)
-            self.stats.inc_value(Stat.FRONTIER_ACKED, len(finished))
+            acked = self.queue.ack(finished)
+            self.stats.inc_value(Stat.FRONTIER_ACKED, acked)
+            if acked < len(finished):
+                logger.warning("%d finished requests were no longer this worker's leases (they "
+                               "expired first): left to the worker that holds them now",
+                               len(finished) - acked)
+                self.stats.inc_value(Stat.FRONTIER_LATE_ACKS, len(finished) - acked)

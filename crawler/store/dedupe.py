@@ -23,7 +23,6 @@ bands, so at least one band is equal.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,7 @@ from crawler.article.fingerprints import NUM_PERM, minhash, minhash_bands, minha
 from crawler.base import lua
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     import redis
 
@@ -41,10 +40,8 @@ __all__ = [
     "MAX_CANDIDATES",
     "NEAR_THRESHOLD",
     "ArticleStore",
-    "iter_articles",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: The default smallest estimated Jaccard similarity of a near-duplicate.
 NEAR_THRESHOLD = 0.8
@@ -153,46 +150,3 @@ class ArticleStore:
         if isinstance(outcome, bytes):
             outcome = outcome.decode("ascii")
         return outcome
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
-def iter_articles(
-    client: redis.Redis,
-    keys: Keys,
-    batch: int = 500,
-    *,
-    skipped: list[str] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield every article of ``keys.articles``, oldest first, as a dict.
-
-    Reads the stream with XRANGE, ``batch`` entries at a time; works with or
-    without ``decode_responses``. An entry without an ``article`` field, or
-    whose field is not a JSON object, is logged, skipped, and its stream id
-    appended to ``skipped`` when a list is given (so callers can count them).
-    """
-    if batch < 1:
-        raise ValueError(f"batch must be at least 1, got {batch!r}")
-    start = "-"
-    while True:
-        entries = client.xrange(keys.articles, min=start, max="+", count=batch)
-        for raw_id, fields in entries:
-            entry_id = _text(raw_id)
-            raw = fields.get("article", fields.get(b"article"))
-            try:
-                if raw is None:
-                    raise ValueError("no 'article' field")
-                article = json.loads(raw)
-                if not isinstance(article, dict):
-                    raise ValueError(f"not a JSON object but {type(article).__name__}")
-            except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError too
-                logger.warning("Skipping stream entry %s of %s: %s", entry_id, keys.articles, exc)
-                if skipped is not None:
-                    skipped.append(entry_id)
-                continue
-            yield article
-        if len(entries) < batch:
-            return
-        start = "(" + _text(entries[-1][0])

@@ -21,9 +21,10 @@ from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
 from crawler.store.dedupe import NEAR_THRESHOLD, ArticleStore
+from crawler.article.normalize import normalize_article
+from crawler.article.text import count_words
 from crawler.base.counters import Field, Outcome, invalid_stat, outcome_stat
 from crawler.frontier.core import Frontier
-from crawler.article.normalize import count_words, normalize_article
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,7 +71,8 @@ class NormalizePipeline:
 
 class ValidatePipeline:
     """Drops articles without a title or with fewer than ``min_words`` words
-    of body (``EXTRACT_MIN_WORDS``).
+    of body (``EXTRACT_MIN_WORDS``), counted as extraction counts them
+    (:func:`crawler.article.text.count_words`: a CJK character is a word).
 
     Each drop raises :class:`DropItem` and counts in the Scrapy stats
     (``articles/invalid/no_title``, ``articles/invalid/too_short``) and in the

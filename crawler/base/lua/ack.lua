@@ -1,12 +1,16 @@
--- ACK: forgets finished requests (lease, owner, attempts). Returns how many
---   were still leased.
+-- ACK: forgets finished requests (lease, owner, attempts) that worker still
+--   holds. A lease that expired and was taken back, or given to another worker,
+--   is left alone: that worker's copy is the live one. Returns how many were
+--   acknowledged.
 -- PRELUDE: frontier
--- ARGV: prefix delay payload...
+-- ARGV: prefix delay worker payload...
 
-local done = 0
-for i = 3, #ARGV do
-  done = done + redis.call('ZREM', K_INFLIGHT, ARGV[i])
-  redis.call('HDEL', K_LEASE_OWNER, ARGV[i])
-  redis.call('HDEL', K_ATTEMPTS, ARGV[i])
+local worker, done = ARGV[3], 0
+for i = 4, #ARGV do
+  if redis.call('HGET', K_LEASE_OWNER, ARGV[i]) == worker then
+    done = done + redis.call('ZREM', K_INFLIGHT, ARGV[i])
+    redis.call('HDEL', K_LEASE_OWNER, ARGV[i])
+    redis.call('HDEL', K_ATTEMPTS, ARGV[i])
+  end
 end
 return done

@@ -1,14 +1,19 @@
 -- RENEW: pushes the deadlines of this worker's leases lease seconds forward. A
---   lease that another worker has taken back in the meantime is left alone.
---   Returns how many deadlines changed.
+--   lease that is no longer this worker's (it expired and was taken back, or
+--   another worker holds it now) is left alone and counted as lost (stats field
+--   leases_lost). Returns {renewed, lost payload...}.
 -- PRELUDE: frontier
 -- ARGV: prefix delay lease worker payload...
 
 local deadline, worker = now() + tonumber(ARGV[3]), ARGV[4]
-local renewed = 0
+local out = {0}
 for i = 5, #ARGV do
   if redis.call('HGET', K_LEASE_OWNER, ARGV[i]) == worker then
-    renewed = renewed + redis.call('ZADD', K_INFLIGHT, 'XX', 'CH', deadline, ARGV[i])
+    redis.call('ZADD', K_INFLIGHT, 'XX', deadline, ARGV[i])
+    out[1] = out[1] + 1
+  else
+    out[#out + 1] = ARGV[i]
   end
 end
-return renewed
+if #out > 1 then redis.call('HINCRBY', K_STATS, 'leases_lost', #out - 1) end
+return out

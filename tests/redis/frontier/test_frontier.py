@@ -49,7 +49,8 @@ def test_push_lease_ack(frontier, r):
     assert lease.wait == 0 and json.loads(lease.payloads[0])["url"] == "https://example.com/high"
     assert r.zcard(frontier.keys.inflight) == 1 and _queued(r, frontier) == 1
     assert r.hget(frontier.keys.lease_owner, lease.payloads[0]) == "w1"
-    assert frontier.ack(lease.payloads) == 1
+    assert frontier.ack("w2", lease.payloads) == 0  # not its lease
+    assert frontier.ack("w1", lease.payloads) == 1
     counts = frontier.counts()
     assert (counts.queued, counts.in_flight, counts.seen) == (1, 0, 2)
     assert counts.top_hosts == [("example.com", 1)]
@@ -129,8 +130,9 @@ def test_failed_requests_are_retried_then_set_aside(frontier, r):
 def test_renew_keeps_live_leases_and_release_returns_them(frontier, r):
     frontier.push(_entry("https://example.com/x"))
     payload = frontier.lease("w1", 1).payloads[0]
-    assert frontier.renew("w1", [payload], 60) == 1
-    assert frontier.renew("w2", [payload], 60) == 0  # not its lease
+    assert frontier.renew("w1", [payload], 60) == [1]
+    assert frontier.renew("w2", [payload], 60) == [0, payload]  # not its lease: lost to w2
+    assert r.hget(frontier.keys.stats, "leases_lost") == "1"
     assert r.zscore(frontier.keys.inflight, payload) > time.time() + 50
     assert frontier.reap(max_attempts=3) == [0, 0]
     assert frontier.release("w1", [payload]) == 1
@@ -191,3 +193,20 @@ def test_a_worker_skips_requests_it_pushed_without_fingerprinting_them_again(fro
     queue.push(Request("https://example.com/b", dont_filter=True))
     queue.push(Request("https://example.com/b", dont_filter=True))
     assert queue.flush() == (2, 0)
+
+
+def test_a_late_ack_never_deletes_another_workers_lease(frontier, r):
+    """Worker A stalls past its lease, B leases the request again, then A acknowledges late:
+    B's lease must survive, so that if B dies the request is reaped and not lost."""
+    frontier.push(_entry("https://example.com/slow"))
+    payload = frontier.lease("A", 0.05).payloads[0]
+    time.sleep(0.1)
+    assert frontier.reap(max_attempts=3) == [1, 0]  # A's lease expired: queued again
+    assert frontier.lease("B", 0.05).payloads == [payload]
+    assert frontier.renew("A", [payload], 60) == [0, payload]  # A learns it lost the lease
+    assert frontier.ack("A", [payload]) == 0  # A's late acknowledgement changes nothing
+    assert r.hget(frontier.keys.lease_owner, payload) == "B"
+    assert r.zscore(frontier.keys.inflight, payload) is not None
+    time.sleep(0.1)  # B dies without acknowledging: its lease expires and is reaped
+    assert frontier.reap(max_attempts=3) == [1, 0]
+    assert frontier.counts().queued == 1

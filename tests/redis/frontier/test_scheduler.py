@@ -24,8 +24,9 @@ class _Spider(scrapy.Spider):
 
 @pytest.fixture
 def opened(redis_url):
-    """A scheduler of a crawler with nothing set but REDIS_URL, opened on a stand-in engine."""
-    crawler = get_crawler(_Spider, settings_dict={"REDIS_URL": redis_url})
+    """A scheduler of a crawler with nothing set but REDIS_URL and no host delay, opened on a
+    stand-in engine."""
+    crawler = get_crawler(_Spider, settings_dict={"REDIS_URL": redis_url, "FRONTIER_HOST_DELAY": 0})
     crawler.engine = stand_in_engine()
     scheduler = Scheduler.from_crawler(crawler)
     spider = crawler._create_spider()
@@ -75,3 +76,27 @@ def test_requests_are_acknowledged_only_once_the_engine_is_done_with_them(opened
     slot.inprogress.discard(request)
     scheduler._ack_finished()
     assert r.zcard(KEYS.inflight) == 0 and not scheduler.queue.held
+
+
+def test_a_lease_lost_in_a_stall_is_counted_logged_and_never_acknowledged(opened, r, caplog):
+    crawler, scheduler = opened
+    scheduler.enqueue_request(Request("https://a.example/1"))
+    request = scheduler.next_request()
+    crawler.engine._slot.inprogress.add(request)
+    payload = scheduler.queue.held[request]
+    # The worker stalls past its lease: the deadline passes, a live worker reaps it and leases it.
+    r.zadd(KEYS.inflight, {payload: 0})
+    frontier = scheduler.frontier
+    assert frontier.reap(max_attempts=3) == [1, 0]
+    assert frontier.lease("other-worker", 60).payloads == [payload]
+
+    with caplog.at_level("WARNING", logger="crawler.frontier.scheduler"):
+        scheduler.maintain()
+    assert "Lost 1 leases" in caplog.text
+    assert crawler.stats.get_value("frontier/leases_lost") == 1
+    assert r.hget(KEYS.stats, "leases_lost") == "1"
+    assert request not in scheduler.queue.held
+    crawler.engine._slot.inprogress.discard(request)
+    scheduler._ack_finished()  # the engine finished it: nothing of the other worker's is touched
+    assert r.hget(KEYS.lease_owner, payload) == "other-worker"
+    assert r.zscore(KEYS.inflight, payload) is not None

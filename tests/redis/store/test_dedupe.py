@@ -16,7 +16,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from crawler.store import dedupe
-from crawler.store.dedupe import ArticleStore, iter_articles
+from crawler.store.dedupe import ArticleStore
+from crawler.store.export import iter_articles
 from crawler.article.fingerprints import (
     BANDS,
     NUM_PERM,
@@ -351,7 +352,7 @@ def test_iter_articles_skips_corrupt_entries_and_reads_in_batches(store, r, capl
             not_object = r.xadd(KEYS.articles, {"article": "[1, 2]"})
             no_field = r.xadd(KEYS.articles, {"other": "{}"})
     skipped: list[str] = []
-    with caplog.at_level("WARNING", logger="crawler.store.dedupe"):
+    with caplog.at_level("WARNING", logger="crawler.store.export"):
         result = list(iter_articles(r, KEYS, batch=2, skipped=skipped))
     assert result == stored
     assert skipped == [bad_json, not_object, no_field]

@@ -14,7 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.frontier.core import Frontier
-from crawler.store.dedupe import iter_articles
+from crawler.store.export import iter_articles
 from crawler.base.keys import Keys
 from crawler.worker.pipelines import DedupeStorePipeline, NormalizePipeline, ValidatePipeline
 

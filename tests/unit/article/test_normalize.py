@@ -1,51 +1,14 @@
-"""crawler.article.normalize: text, bodies, authors, dates and the stored article."""
+"""crawler.article.normalize: bodies, dates and the stored article (the text rules: tests/test_text.py)."""
 
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import datetime, timezone
 
 import pytest
 
 from crawler.article.fingerprints import content_hash, simhash, simhash_hex
-from crawler.article.normalize import (
-    ARTICLE_FIELDS,
-    BOILERPLATE_PATTERNS,
-    clean_body,
-    count_words,
-    normalize_article,
-    normalize_text,
-    split_authors,
-    to_iso8601,
-)
-
-# --- normalize_text -----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("Tom &amp; Jerry", "Tom & Jerry"),
-        ("&lt;b&gt; &quot;quoted&quot; &#8212; &eacute;t&eacute;", '<b> "quoted" — été'),
-        ("  spaced \t out\n\nlines  ", "spaced out lines"),
-        ("no\u00a0break\u2009thin\u200bzero", "no break thin zero"),
-        ("&nbsp;&nbsp;lead", "lead"),
-        ("", ""),
-        (None, ""),
-    ],
-)
-def test_normalize_text(raw, expected):
-    assert normalize_text(raw) == expected
-
-
-def test_normalize_text_composes_to_nfc():
-    decomposed = "Cafe\u0301 Zu\u0308rich"
-    result = normalize_text(decomposed)
-    assert result == "Caf\u00e9 Z\u00fcrich"
-    assert unicodedata.is_normalized("NFC", result)
-    assert len(result) == len(decomposed) - 2
-
+from crawler.article.normalize import ARTICLE_FIELDS, clean_body, normalize_article, to_iso8601
 
 # --- clean_body ---------------------------------------------------------------
 
@@ -101,36 +64,6 @@ def test_clean_body_of_nothing():
     assert clean_body("\n\nAdvertisement\n\n") == ""
 
 
-def test_boilerplate_patterns_is_a_tuple_of_compiled_regexes():
-    assert isinstance(BOILERPLATE_PATTERNS, tuple)
-    assert all(hasattr(p, "fullmatch") for p in BOILERPLATE_PATTERNS)
-
-
-# --- split_authors ------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
-        ("by: Jane Doe, John Roe & Ann Poe", ["Jane Doe", "John Roe", "Ann Poe"]),
-        ("Jane Doe | John Roe", ["Jane Doe", "John Roe"]),
-        ("By Jane Doe, Staff Writer", ["Jane Doe"]),
-        ("By Jane Doe, Reuters", ["Jane Doe", "Reuters"]),
-        ("Martin Luther King, Jr.", ["Martin Luther King Jr."]),
-        ("BY JANE DOE AND ALEXANDRA ANDERSON", ["JANE DOE", "ALEXANDRA ANDERSON"]),
-        (["By Jane Doe", "Jane Doe", "John Roe"], ["Jane Doe", "John Roe"]),
-        (["https://example.com/authors/jane", "www.example.com/jd", "Jane Doe"], ["Jane Doe"]),
-        (["A" * 61, "B" * 60], ["B" * 60]),
-        (["", "  ", "By", ","], []),
-        ("Jane&nbsp;Doe", ["Jane Doe"]),
-        (None, []),
-    ],
-)
-def test_split_authors(raw, expected):
-    assert split_authors(raw) == expected
-
-
 # --- to_iso8601 ---------------------------------------------------------------
 
 
@@ -174,15 +107,6 @@ def test_to_iso8601(raw, expected):
 )
 def test_to_iso8601_unparseable(raw):
     assert to_iso8601(raw) is None
-
-
-# --- count_words --------------------------------------------------------------
-
-
-def test_count_words():
-    # "U.N." is two runs of letters: abbreviations are not special-cased.
-    assert count_words("Don't stop — it's 3 o'clock, U.N. says.") == 8
-    assert count_words("") == 0
 
 
 # --- normalize_article --------------------------------------------------------

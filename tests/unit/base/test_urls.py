@@ -176,8 +176,6 @@ _ALLOWED_HOST_CODE = {
     ("worker/netguard.py", ".hostname"),
     # Scrapy's RobotsTxtMiddleware keys its parsers by netloc.
     ("worker/robots.py", ".netloc"),
-    # Hides the password of the Redis URL in logs.
-    ("base/connection.py", ".netloc"),
 }
 
 
