@@ -61,11 +61,11 @@ def test_groups_are_fields_and_cover_the_heartbeat_without_overlap():
     assert set(STAT_FIELDS) <= FIELDS
     assert set(ERROR_FIELDS) | set(REFUSAL_FIELDS) | set(OTHER_FIELDS) <= FIELDS
     grouped = [*ERROR_FIELDS, *REFUSAL_FIELDS, *OTHER_FIELDS]
-    assert len(grouped) == len(set(grouped)) == 10
+    assert len(grouped) == len(set(grouped)) == 11
     # Every heartbeat counter is shown in one group of crawler status, pages apart.
     assert set(STAT_FIELDS) - set(grouped) == {Field.PAGES}
     assert ERROR_FIELDS == ("download_errors", "http_errors", "spider_errors")
-    assert REFUSAL_FIELDS == ("refused_private", "refused_robots", "offsite_dropped")
+    assert REFUSAL_FIELDS == ("refused_private", "refused_robots", "offsite_dropped", "refused_scheme")
     assert LUA_FIELDS <= FIELDS and not LUA_FIELDS & set(STAT_FIELDS)
     assert all(prefix in STATS or prefix.startswith(tuple(PREFIXES))
                for prefixes in STAT_FIELDS.values() for prefix in prefixes)
@@ -175,6 +175,7 @@ def test_the_metrics_count_the_errors_and_refusals_the_heartbeat_sends(r):
         "downloader/exception_type_count/twisted.internet.error.TimeoutError": 4,
         "downloader/exception_type_count/crawler.worker.netguard.RefusedAddress": 2,
         "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 5,
+        "downloader/exception_type_count/crawler.worker.netguard.RefusedScheme": 1,
         # Scrapy counts each spider exception twice: in the total and by class.
         "spider_exceptions/count": 3,
         "spider_exceptions/ValueError": 2,
@@ -182,12 +183,14 @@ def test_the_metrics_count_the_errors_and_refusals_the_heartbeat_sends(r):
         "netguard/refused": 2,
         "robotstxt/forbidden": 5,
         "offsite/dropped": 7,
+        "links/not_http": 4,
+        "netguard/not_http": 1,
         "depth/request_ignored_count": 9,
     }
     sent = crawl_counts(stats)
     assert {field: sent[field] for field in (*ERROR_FIELDS, *REFUSAL_FIELDS)} == {
         "download_errors": 4, "http_errors": 5, "spider_errors": 3,
-        "refused_private": 2, "refused_robots": 5, "offsite_dropped": 7}
+        "refused_private": 2, "refused_robots": 5, "offsite_dropped": 7, "refused_scheme": 5}
 
     crawler = get_crawler()
     for name, value in stats.items():
@@ -207,5 +210,6 @@ def test_the_metrics_count_the_errors_and_refusals_the_heartbeat_sends(r):
         "refused_private": metric("crawler_requests_refused_total", reason="private_network"),
         "refused_robots": metric("crawler_requests_refused_total", reason="robots"),
         "offsite_dropped": metric("crawler_requests_refused_total", reason="offsite"),
+        "refused_scheme": metric("crawler_requests_refused_total", reason="scheme"),
     }
     assert exported == {field: sent[field] for field in exported}

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "HTTP_SCHEMES",
     "TRACKING_PARAMS",
     "TRACKING_PREFIXES",
     "RequestFingerprinter",
@@ -36,6 +37,7 @@ __all__ = [
     "display_domain",
     "fingerprint",
     "fingerprint_url",
+    "is_http_url",
     "redact_url",
     "resolve_canonical",
     "same_site",
@@ -138,6 +140,21 @@ def canonical_url_for(url: str) -> str:
         return canonicalize_url(cleaned, keep_fragments=False)
     except ValueError:
         return cleaned
+
+
+# --- Schemes --------------------------------------------------------------------
+
+#: The only schemes this service fetches, anywhere: seeds, followed links, redirects,
+#: the network guard. Scrapy also has handlers for file:, ftp:, s3: and data:, which
+#: ignore the host (a ``file://<seeded host>/etc/passwd`` link reads a worker-local file).
+HTTP_SCHEMES = frozenset({"http", "https"})
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an http or https URL (any case), the only kinds this service
+    fetches. Never raises."""
+    scheme, sep, _ = url.partition(":")
+    return bool(sep) and scheme.lower() in HTTP_SCHEMES
 
 
 # --- Hosts and sites ------------------------------------------------------------
