@@ -17,10 +17,20 @@ from urllib.parse import urlsplit
 __all__ = ["FakeWeb", "article_html"]
 
 
+_WORDS = ("harbour council budget river school market bridge festival library station museum "
+          "orchard ferry tram bakery clinic stadium garden theatre factory vineyard lighthouse "
+          "quarry meadow canal workshop archive pier").split()
+
+
 def article_html(title: str, body: str, links: list[str] = ()) -> str:
-    """A page the extractor takes for an article: a title, a byline, paragraphs, ``links``."""
-    paragraphs = "".join(f"<p>{body} Paragraph {n} goes on with more words to read.</p>"
-                         for n in range(8))
+    """A page the extractor takes for an article: a title, a byline, paragraphs, ``links``.
+
+    The paragraphs are drawn from ``title``, so pages of different titles are not
+    near-duplicates of each other."""
+    seed = sum(map(ord, title))
+    paragraphs = "".join(
+        "<p>" + body + " " + " ".join(_WORDS[(seed * (n + 3) + k * 7) % len(_WORDS)] for k in range(30))
+        + f" ({title}, part {n}).</p>" for n in range(8))
     anchors = "".join(f'<li><a href="{href}">link {n}</a></li>' for n, href in enumerate(links))
     return (f"<!DOCTYPE html><html><head><title>{title}</title>"
             f'<meta property="og:type" content="article"></head><body><article>'
