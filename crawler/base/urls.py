@@ -117,7 +117,7 @@ def canonical_url_for(url: str) -> str:
     scheme = parts.scheme.lower()
     if not scheme or not parts.netloc:
         return url
-    host = (parts.hostname or "").rstrip(".")
+    host = url_host(url)  # IDNA before the trailing dot goes: "a．" (a fullwidth dot) is "a."
     if ":" in host:
         host = f"[{host}]"  # IPv6 literal
     if port is not None and port != _DEFAULT_PORTS.get(scheme):

@@ -62,10 +62,10 @@ _ECHO_CHARS = 200
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 # One JSON string (closed or not: an open one runs to the end) or one bracket.
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
-_HOST_NAME = re.compile(r"[a-z0-9_.-]+")
+_HOST_NAME = re.compile(r"(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?")
 # An http(s) URL that Scrapy would fetch exactly as written (a lower-case ASCII host
 # name, no port, nothing to escape): most seeds, checked without parsing them.
-_PLAIN_URL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[A-Za-z0-9\-._~/]*)?(?:\?[A-Za-z0-9\-._~=&]*)?")
+_PLAIN_URL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[A-Za-z0-9\-._~/]*(?:\?[A-Za-z0-9\-._~=&]+)?)?")
 
 
 class SeedError(ValueError):
