@@ -9,7 +9,7 @@ checked before anything of it is stored:
 * at most :data:`MAX_LINE_BYTES` bytes of UTF-8 (invalid UTF-8 is that line's error);
 * JSON nested at most :data:`MAX_JSON_DEPTH` levels;
 * an http or https URL with a host, of at most :data:`MAX_URL_LENGTH` characters,
-  queued in the form Scrapy fetches it (:func:`fetch_form`: the host in IDNA,
+  queued in the form Scrapy fetches it (:func:`crawler.base.urls.fetch_form`: the host in IDNA,
   so ``http://bücher.example/`` and its links share the host key
   ``xn--bcher-kva.example``, and ``exa\u200bmple.com`` is ``example.com``);
 * ``priority`` an integer from :data:`MIN_PRIORITY` to :data:`MAX_PRIORITY`;
@@ -23,23 +23,19 @@ escape sequences cannot drive the terminal.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
-from urllib.parse import urlsplit
-
-from w3lib.url import safe_url_string
 
 from crawler.frontier.codec import UnserializableRequest, seed_payload
 from crawler.frontier.core import Frontier, QueueEntry
-from crawler.base.urls import fingerprint_url, is_http_url, url_host
+from crawler.base.urls import fetch_form, fingerprint_url, is_http_url, url_host
 
 __all__ = [
     "MAX_JSON_DEPTH", "MAX_LINE_BYTES", "MAX_PRIORITY", "MAX_URL_LENGTH", "MIN_PRIORITY",
-    "SEED_META_KEYS", "Seed", "SeedError", "SeedReport", "fetch_form", "parse_seed_line",
+    "SEED_META_KEYS", "Seed", "SeedError", "SeedReport", "parse_seed_line",
     "printable", "read_seed_lines", "seed",
 ]
 
@@ -62,10 +58,6 @@ _ECHO_CHARS = 200
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 # One JSON string (closed or not: an open one runs to the end) or one bracket.
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
-_HOST_NAME = re.compile(r"(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?")
-# An http(s) URL that Scrapy would fetch exactly as written (a lower-case ASCII host
-# name, no port, nothing to escape): most seeds, checked without parsing them.
-_PLAIN_URL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[A-Za-z0-9\-._~/]*(?:\?[A-Za-z0-9\-._~=&]+)?)?")
 
 
 class SeedError(ValueError):
@@ -114,47 +106,21 @@ def _escape(code: int) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def fetch_form(url: str) -> str:
-    """``url`` as Scrapy's ``Request`` writes it, the form that is fetched and keyed:
-    the host in IDNA (lower case, Unicode normalized, zero-width characters
-    dropped), path and query percent-encoded as UTF-8. Raises :class:`SeedError`
-    when the host is not a domain name or an IP address."""
-    try:
-        fetched = safe_url_string(url)
-        host = urlsplit(fetched).hostname or ""
-    except ValueError as exc:  # UnicodeError included
-        raise SeedError(f"malformed url ({exc})") from None
-    if not host:
-        raise SeedError("url has no host")
-    if ":" in host:
-        try:
-            ipaddress.IPv6Address(host.split("%", 1)[0])
-        except ValueError:
-            raise SeedError("host is not a domain name or an IP address") from None
-    elif not _HOST_NAME.fullmatch(host):
-        raise SeedError("host is not a domain name or an IP address")
-    return fetched
-
-
 def _check_url(url: object) -> str:
     if not isinstance(url, str):
         raise SeedError("url must be a string")
     if len(url) > MAX_URL_LENGTH:
         raise SeedError(f"url longer than {MAX_URL_LENGTH} characters")
-    if _PLAIN_URL.fullmatch(url):
-        return url
     if _BAD_CHARS.search(url):
         raise SeedError("url contains whitespace or control characters")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise SeedError(f"malformed url ({exc})") from None
     if not is_http_url(url):
         raise SeedError("scheme must be http or https")
-    if not parts.hostname:
+    try:
+        fetched = fetch_form(url)
+    except ValueError as exc:
+        raise SeedError(str(exc)) from None
+    if not url_host(url):  # "http:///x": Scrapy would fetch http://x/, not what was meant
         raise SeedError("url has no host")
-    fetched = fetch_form(url)
     if len(fetched) > MAX_URL_LENGTH:
         raise SeedError(f"url longer than {MAX_URL_LENGTH} characters once percent-encoded")
     return fetched
