@@ -119,6 +119,8 @@ def _seed(args: argparse.Namespace, redis_url: str | None) -> int:
     lines: list[str | bytes] = [os.fsencode(url) for url in args.urls]
     if args.file:
         try:
+            if args.file == "-" and sys.stdin is None:
+                raise UsageError("-f -: there is no standard input")
             source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None

@@ -11,7 +11,7 @@ checked before anything of it is stored:
 * an http or https URL with a host, of at most :data:`MAX_URL_LENGTH` characters,
   queued in the form Scrapy fetches it (:func:`crawler.base.urls.fetch_form`: the host in IDNA,
   so ``http://bücher.example/`` and its links share the host key
-  ``xn--bcher-kva.example``, and ``exa\u200bmple.com`` is ``example.com``);
+  ``xn--bcher-kva.example``, and ``exa\\u200bmple.com`` is ``example.com``);
 * ``priority`` an integer from :data:`MIN_PRIORITY` to :data:`MAX_PRIORITY`;
 * ``meta`` only the labels of :data:`SEED_META_KEYS`. Anything Scrapy or the service
   reads from meta (``proxy``, ``download_maxsize``, ``depth``, ``dont_obey_robotstxt``...)

@@ -89,3 +89,12 @@ def test_internationalised_hosts_are_queued_under_the_host_scrapy_fetches(redis_
         "http://xn--bcher-kva.example/"]
     assert sorted(json.loads(item)["url"] for item in r.zrange("crawler:{news}:queue:example.com", 0, -1)) == [
         "http://example.com/a", "http://example.com/b"]
+
+
+def test_crawl_echoes_a_bad_url_escaped(redis_url):
+    result = subprocess.run([sys.executable, "-m", "crawler", "--redis-url", redis_url, "crawl",
+                             "https://ok.example/\x1b[2J\x1b]0;owned\x07"], capture_output=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        "crawler crawl: error: https://ok.example/\\x1b[2J\\x1b]0;owned\\x07: "
+        "url contains whitespace or control characters"]
