@@ -56,6 +56,10 @@ CRAWLER_ALLOW_PRIVATE_NETWORKS = os.environ.get(
 ).strip().lower() in {"1", "true", "yes", "on"}
 # Scrapy's caching resolver, refusing private answers: no connection reaches one (DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.worker.netguard.GuardedResolver"
+# Only http and https are fetched: Scrapy's file, ftp, s3 and data handlers ignore the
+# host, so a file://<seeded host>/etc/passwd link would read a worker-local file.
+# The network guard refuses those schemes too (always, CRAWLER_ALLOW_PRIVATE_NETWORKS or not).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 
 # --- Components ---------------------------------------------------------------
 # Each component carries the defaults of the settings it reads (EXTRACT_*,

@@ -110,19 +110,22 @@ def _frontier(redis_url: str | None, spider: str, *, writes: bool = False):
 
 
 def _seed(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.frontier.seeding import read_seed_lines, seed
     from crawler.worker.process import UsageError
-    from crawler.frontier.seeding import seed
 
     if not args.urls and not args.file:
         raise UsageError("give URLs or -f FILE (- for stdin)")
-    lines = list(args.urls)
+    # Bytes, decoded line by line: a line that is not UTF-8 is that line's error.
+    lines: list[str | bytes] = [os.fsencode(url) for url in args.urls]
     if args.file:
         try:
-            source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", errors="replace")
+            if args.file == "-" and sys.stdin is None:
+                raise UsageError("-f -: there is no standard input")
+            source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
         with source:
-            lines.extend(line.rstrip("\n") for line in source)
+            lines.extend(read_seed_lines(source))
     report = seed(_frontier(redis_url, args.spider, writes=True), lines, strict=args.strict, recrawl=args.recrawl)
     for number, reason, value in report.rejected:
         print(f"line {number}: {reason}: {value}", file=sys.stderr)
@@ -173,7 +176,7 @@ def _export(args: argparse.Namespace, redis_url: str | None) -> int:
 def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.cli.crawl import run_crawl
     from crawler.worker.process import UsageError
-    from crawler.frontier.seeding import SeedError, parse_seed_line
+    from crawler.frontier.seeding import SeedError, parse_seed_line, printable
 
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
@@ -183,7 +186,7 @@ def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
         try:
             parse_seed_line(url)
         except SeedError as exc:
-            raise UsageError(f"{url}: {exc}") from None
+            raise UsageError(f"{printable(url, 200)}: {printable(str(exc))}") from None
     try:
         result = run_crawl(args.urls, output=Path(args.output), workers=args.workers,
                            max_pages=args.max_pages, redis_url=redis_url, spider=args.spider,

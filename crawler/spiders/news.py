@@ -10,7 +10,7 @@ from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.article.extract import extract_article
-from crawler.base.urls import url_host
+from crawler.base.urls import is_http_url, url_host
 from crawler.frontier.core import Frontier
 from crawler.base.counters import Stat, failed_stat
 
@@ -33,7 +33,9 @@ class NewsSpider(scrapy.Spider):
     time during the crawl. Links of "More <Section>" blocks are followed
     first (``LINKS_RELATED_PRIORITY``); links to other sites are counted
     (``offsite/dropped``) and dropped, and so are links matching
-    ``LINKS_DENY_PATTERNS`` (crawler traps); ``DEPTH_LIMIT`` bounds the rest.
+    ``LINKS_DENY_PATTERNS`` (crawler traps) and links that are not http or
+    https (``links/not_http``: Scrapy's link extractor keeps ``file:`` and
+    ``ftp:``); ``DEPTH_LIMIT`` bounds the rest.
     """
 
     name = "news"
@@ -94,6 +96,9 @@ class NewsSpider(scrapy.Spider):
         urls = related + [link.url for link in self.links.extract_links(response)
                           if link.url not in boosted]
         for url in dict.fromkeys(urls):
+            if not is_http_url(url):
+                stats.inc_value(Stat.LINKS_NOT_HTTP)
+                continue
             if url_host(url) not in allowed:
                 stats.inc_value(Stat.OFFSITE_DROPPED)
                 continue

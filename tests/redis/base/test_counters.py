@@ -23,6 +23,7 @@ def test_the_metrics_count_the_errors_and_refusals_the_heartbeat_sends(r):
         "downloader/exception_type_count/twisted.internet.error.TimeoutError": 4,
         "downloader/exception_type_count/crawler.worker.netguard.RefusedAddress": 2,
         "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest": 5,
+        "downloader/exception_type_count/crawler.worker.netguard.RefusedScheme": 1,
         # Scrapy counts each spider exception twice: in the total and by class.
         "spider_exceptions/count": 3,
         "spider_exceptions/ValueError": 2,
@@ -30,12 +31,14 @@ def test_the_metrics_count_the_errors_and_refusals_the_heartbeat_sends(r):
         "netguard/refused": 2,
         "robotstxt/forbidden": 5,
         "offsite/dropped": 7,
+        "links/not_http": 4,
+        "netguard/not_http": 1,
         "depth/request_ignored_count": 9,
     }
     sent = crawl_counts(stats)
     assert {field: sent[field] for field in (*ERROR_FIELDS, *REFUSAL_FIELDS)} == {
         "download_errors": 4, "http_errors": 5, "spider_errors": 3,
-        "refused_private": 2, "refused_robots": 5, "offsite_dropped": 7}
+        "refused_private": 2, "refused_robots": 5, "offsite_dropped": 7, "refused_scheme": 5}
 
     crawler = get_crawler()
     for name, value in stats.items():
@@ -55,5 +58,6 @@ def test_the_metrics_count_the_errors_and_refusals_the_heartbeat_sends(r):
         "refused_private": metric("crawler_requests_refused_total", reason="private_network"),
         "refused_robots": metric("crawler_requests_refused_total", reason="robots"),
         "offsite_dropped": metric("crawler_requests_refused_total", reason="offsite"),
+        "refused_scheme": metric("crawler_requests_refused_total", reason="scheme"),
     }
     assert exported == {field: sent[field] for field in exported}

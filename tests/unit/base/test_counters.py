@@ -50,11 +50,11 @@ def test_groups_are_fields_and_cover_the_heartbeat_without_overlap():
     assert set(STAT_FIELDS) <= FIELDS
     assert set(ERROR_FIELDS) | set(REFUSAL_FIELDS) | set(OTHER_FIELDS) <= FIELDS
     grouped = [*ERROR_FIELDS, *REFUSAL_FIELDS, *OTHER_FIELDS]
-    assert len(grouped) == len(set(grouped)) == 10
+    assert len(grouped) == len(set(grouped)) == 11
     # Every heartbeat counter is shown in one group of crawler status, pages apart.
     assert set(STAT_FIELDS) - set(grouped) == {Field.PAGES}
     assert ERROR_FIELDS == ("download_errors", "http_errors", "spider_errors")
-    assert REFUSAL_FIELDS == ("refused_private", "refused_robots", "offsite_dropped")
+    assert REFUSAL_FIELDS == ("refused_private", "refused_robots", "offsite_dropped", "refused_scheme")
     assert LUA_FIELDS <= FIELDS and not LUA_FIELDS & set(STAT_FIELDS)
     assert all(prefix in STATS or prefix.startswith(tuple(PREFIXES))
                for prefixes in STAT_FIELDS.values() for prefix in prefixes)

@@ -98,7 +98,8 @@ def _expected(spider: str = "news") -> dict[tuple, float]:
         want[key("crawler_articles_total", outcome=outcome)] = value
     for kind, value in (("article", 39), ("listing", 12), ("non_html", 2)):
         want[key("crawler_pages_total", kind=kind)] = value
-    for reason, value in (("offsite", 17), ("private_network", 6), ("robots", 9), ("depth_limit", 8)):
+    for reason, value in (("offsite", 17), ("private_network", 6), ("robots", 9), ("depth_limit", 8),
+                          ("scheme", 0)):
         want[key("crawler_requests_refused_total", reason=reason)] = value
     for reason, value in (("corrupt", 1), ("unserializable", 0)):
         want[key("crawler_requests_dropped_total", reason=reason)] = value
