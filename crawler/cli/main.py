@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -191,6 +192,16 @@ def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     print(json.dumps(result))
+    return _crawl_exit_code(result)
+
+
+def _crawl_exit_code(result: dict) -> int:
+    """0: done; 1: a worker failed; 128 + the signal's number (130 for Ctrl-C, 143 for
+    SIGTERM): interrupted, with the articles stored so far exported."""
+    if result["interrupted"]:
+        print(f"{result['exported']} articles stored so far written to {result['output']}",
+              file=sys.stderr)
+        return 128 + int(getattr(signal, result["interrupted"]))
     return 0 if not any(result["worker_exit_codes"]) else 1
 
 
@@ -229,8 +240,9 @@ def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
         result = run_crawl([site.base_url + "/"], output=Path(args.output), workers=args.workers,
                            redis_url=redis_url, overrides=["FRONTIER_HOST_DELAY=0.05"])
     print(json.dumps(result))
-    print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
-    return 0 if not any(result["worker_exit_codes"]) else 1
+    if not result["interrupted"]:
+        print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
+    return _crawl_exit_code(result)
 
 
 def _top(args: argparse.Namespace, redis_url: str | None) -> int:
