@@ -13,8 +13,9 @@ from crawler.base import lua
 from crawler.base.keys import Keys
 from crawler.frontier.core import Frontier
 
-SCRIPTS = ["ACK", "COOL", "HEARTBEAT", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY", "STORE"]
-FRONTIER = ["ACK", "COOL", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY"]
+SCRIPTS = ["ACK", "COOL", "DROP", "HEARTBEAT", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY",
+           "STORE"]
+FRONTIER = ["ACK", "COOL", "DROP", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
 
 
 def _files() -> dict[str, str]:

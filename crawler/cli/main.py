@@ -48,6 +48,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("dead-letters", help="list the requests set aside; queue them again or drop them")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("--json", action="store_true", help="one JSON object instead of lines")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--requeue", action="store_true",
+                        help="queue every dead letter again, attempts reset")
+    action.add_argument("--drop", action="store_true", help="delete every dead letter")
+
     p = sub.add_parser("export", help="write every stored article as JSON Lines")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
@@ -151,6 +159,14 @@ def _status(args: argparse.Namespace, redis_url: str | None) -> int:
 
     counts = _frontier(redis_url, args.spider).counts()
     render_status(counts, as_json=args.json)
+    return 0
+
+
+def _dead_letters(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.cli.deadletters import run_dead_letters
+
+    action = "requeue" if args.requeue else "drop" if args.drop else None
+    run_dead_letters(_frontier(redis_url, args.spider), as_json=args.json, action=action)
     return 0
 
 
@@ -258,6 +274,6 @@ def _top(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 _COMMANDS = {
-    "seed": _seed, "worker": _worker, "status": _status, "export": _export,
+    "seed": _seed, "worker": _worker, "status": _status, "dead-letters": _dead_letters, "export": _export,
     "crawl": _crawl, "extract": _extract, "demo": _demo, "top": _top,
 }

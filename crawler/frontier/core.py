@@ -45,7 +45,7 @@ _BATCH = 200
 
 # The frontier's scripts (crawler/base/lua): all begin with the prelude _frontier.lua,
 # so all take the same KEYS and ARGV prefix, delay.
-_SCRIPTS = ("PUSH", "LEASE", "ACK", "RENEW", "RELEASE", "REAP", "RETRY", "COOL")
+_SCRIPTS = ("PUSH", "LEASE", "ACK", "RENEW", "RELEASE", "REAP", "RETRY", "COOL", "REQUEUE", "DROP")
 
 # The frontier of each running crawl (Frontier.for_crawler).
 _by_crawler: weakref.WeakKeyDictionary[Crawler, Frontier] = weakref.WeakKeyDictionary()
@@ -259,6 +259,19 @@ class Frontier:
             pipe.lpush(k.deadletter, json.dumps({"reason": reason, "request": payload}))
             pipe.hincrby(k.stats, Field.DEAD_LETTERS, 1)
             pipe.execute()
+
+    def requeue_dead_letters(self) -> tuple[int, int, int]:
+        """Queue every dead letter again, attempts reset, in one atomic step.
+
+        Returns ``(requeued, already queued or in flight, kept)``: kept are the
+        entries that hold no request of this crawl (corrupt), left in the list.
+        """
+        requeued, already, kept = self._run("REQUEUE")
+        return requeued, already, kept
+
+    def drop_dead_letters(self) -> int:
+        """Delete every dead letter, in one atomic step; returns how many."""
+        return self._run("DROP")
 
     def add_hosts(self, hosts: Iterable[str]) -> None:
         """Allow the spider to follow links on these hosts."""
