@@ -13,9 +13,9 @@ from crawler.base import lua
 from crawler.base.keys import Keys
 from crawler.frontier.core import Frontier
 
-SCRIPTS = ["ACK", "COOL", "DROP", "HEARTBEAT", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY",
-           "STORE"]
-FRONTIER = ["ACK", "COOL", "DROP", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
+SCRIPTS = ["ACK", "COOL", "DROP", "HEARTBEAT", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE",
+           "RETRY", "STORE"]
+FRONTIER = ["ACK", "COOL", "DROP", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
 
 
 def _files() -> dict[str, str]:
