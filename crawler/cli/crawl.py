@@ -53,7 +53,7 @@ class Interrupted(Exception):
 
 
 @contextlib.contextmanager
-def _signals(handler: Callable[[int, object], None] | int) -> Iterator[None]:
+def _signals(handler: Callable[[int, object], None]) -> Iterator[None]:
     """SIGINT and SIGTERM go to ``handler`` inside the block (main thread only; elsewhere a no-op)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -66,8 +66,25 @@ def _signals(handler: Callable[[int, object], None] | int) -> Iterator[None]:
             signal.signal(signum, old)
 
 
-def _raise_interrupted(signum: int, frame: object) -> None:
-    raise Interrupted(signum)
+class _Stopper:
+    """The SIGINT/SIGTERM handler of a crawl: the first signal raises :class:`Interrupted` while
+    ``armed`` (the crawl is running), and is only remembered later (the export runs to its
+    end); any further one kills the workers at once."""
+
+    def __init__(self, procs: list[subprocess.Popen]) -> None:
+        self.procs = procs
+        self.signum: int | None = None
+        self.armed = True
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+            if self.armed:
+                raise Interrupted(signum)
+            return
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
 
 
 def check_output(output: Path) -> None:
@@ -123,75 +140,70 @@ def run_crawl(urls: list[str], *, output: Path, workers: int = 2, max_pages: int
         frontier = Frontier.from_settings(project_settings(redis_url, overrides), spider, check=True)
         client = frontier.client
         procs: list[subprocess.Popen] = []
-        interrupted: int | None = None
+        stopper = _Stopper(procs)
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="crawler-logs-")))
+        stack.enter_context(_signals(stopper))
         try:
-            with _signals(_raise_interrupted):
-                report = seed(frontier, urls)
-                for number, reason, value in report.rejected:
-                    console.print(f"url {number}: {reason}: {value}", markup=False, highlight=False)
-                if not report.accepted and not report.duplicates:
-                    raise ValueError("no valid URL to crawl")
-                if max_pages is not None:
-                    client.set(frontier.keys.budget, max_pages)
-                    client.set(frontier.keys.leased_total, 0)
-                env = {**os.environ, **(extra_env or {}), "REDIS_URL": redis_url,
-                       # Nobody but this command needs the workers' metrics.
-                       "METRICS_HOST": "127.0.0.1"}
-                for number in range(workers):
-                    log = stack.enter_context(open(log_dir / f"worker-{number}.log", "wb"))
-                    procs.append(subprocess.Popen(
-                        [sys.executable, "-m", "crawler", "worker", "--spider", spider,
-                         "--until-idle", str(until_idle), "--metrics-port", "0",
-                         *(arg for item in overrides or [] for arg in ("-s", item))],
-                        env=env, stdout=log, stderr=subprocess.STDOUT,
-                        # Out of the terminal's process group: a Ctrl-C reaches this
-                        # command alone, which stops each worker once, gracefully.
-                        start_new_session=True,
-                    ))
-                _watch(frontier, procs, console)
+            report = seed(frontier, urls)
+            for number, reason, value in report.rejected:
+                console.print(f"url {number}: {reason}: {value}", markup=False, highlight=False)
+            if not report.accepted and not report.duplicates:
+                raise ValueError("no valid URL to crawl")
+            if max_pages is not None:
+                client.set(frontier.keys.budget, max_pages)
+                client.set(frontier.keys.leased_total, 0)
+            env = {**os.environ, **(extra_env or {}), "REDIS_URL": redis_url,
+                   # Nobody but this command needs the workers' metrics.
+                   "METRICS_HOST": "127.0.0.1"}
+            for number in range(workers):
+                log = stack.enter_context(open(log_dir / f"worker-{number}.log", "wb"))
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "crawler", "worker", "--spider", spider,
+                     "--until-idle", str(until_idle), "--metrics-port", "0",
+                     *(arg for item in overrides or [] for arg in ("-s", item))],
+                    env=env, stdout=log, stderr=subprocess.STDOUT,
+                    # Out of the terminal's process group: a Ctrl-C reaches this
+                    # command alone, which stops each worker once, gracefully.
+                    start_new_session=True,
+                ))
+            _watch(frontier, procs, console)
         except Interrupted as exc:
-            interrupted = exc.signum
             console.print(f"{exc}: stopping the workers, then exporting what was stored "
                           f"(again: stop the workers at once)", markup=False, highlight=False,
                           soft_wrap=True)
         finally:
+            # From here on a signal never interrupts: the crawl is exported first.
+            stopper.armed = False
             _stop(procs)
-        # A signal from here on would lose the crawl: the export finishes first.
-        with _signals(signal.SIG_IGN):
-            codes = [proc.returncode for proc in procs]
-            for number, code in enumerate(codes):
-                if code and interrupted is None:
-                    tail = (log_dir / f"worker-{number}.log").read_text(errors="replace").splitlines()[-15:]
-                    console.print(f"worker {number} exited with {code}; last log lines:", markup=False)
-                    console.print("\n".join(tail), markup=False, highlight=False)
-            counts = frontier.counts()
-            with open(output, "w", encoding="utf-8") as out:
-                exported = export_articles(client, Keys(spider), out)
-            if max_pages is not None:
-                client.delete(frontier.keys.budget, frontier.keys.leased_total)
+        codes = [proc.returncode for proc in procs]
+        for number, code in enumerate(codes):
+            if code and stopper.signum is None:
+                tail = (log_dir / f"worker-{number}.log").read_text(errors="replace").splitlines()[-15:]
+                console.print(f"worker {number} exited with {code}; last log lines:", markup=False)
+                console.print("\n".join(tail), markup=False, highlight=False)
+        counts = frontier.counts()
+        with open(output, "w", encoding="utf-8") as out:
+            exported = export_articles(client, Keys(spider), out)
+        if max_pages is not None:
+            client.delete(frontier.keys.budget, frontier.keys.leased_total)
         return CrawlResult(**_summary(counts), exported=exported, output=str(output),
                            worker_exit_codes=codes,
-                           interrupted=None if interrupted is None else signal.Signals(interrupted).name)
+                           interrupted=None if stopper.signum is None else signal.Signals(stopper.signum).name)
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
-    """Stop the workers still running: one SIGTERM each (a graceful drain), then SIGKILL after
-    ``_STOP_GRACE_SECONDS`` or at a second SIGINT or SIGTERM."""
+    """Stop the workers still running: one SIGTERM each (a graceful drain), SIGKILL after
+    ``_STOP_GRACE_SECONDS`` (or at once on a second SIGINT or SIGTERM: see :class:`_Stopper`)."""
     running = [proc for proc in procs if proc.poll() is None]
     for proc in running:
         proc.send_signal(signal.SIGTERM)
-    try:
-        with _signals(_raise_interrupted):
-            deadline = time.monotonic() + _STOP_GRACE_SECONDS
-            for proc in running:
-                proc.wait(max(deadline - time.monotonic(), 0))
-    except (Interrupted, subprocess.TimeoutExpired):
-        for proc in running:
-            if proc.poll() is None:
-                proc.kill()
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
     for proc in running:
-        proc.wait()
+        try:
+            proc.wait(max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _watch(frontier: Frontier, procs: list[subprocess.Popen], console: Console) -> FrontierCounts:

@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C where nothing is lost by stopping (crawler crawl handles its own)
 
 
 def _frontier(redis_url: str | None, spider: str, *, writes: bool = False):
