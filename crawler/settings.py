@@ -84,7 +84,10 @@ EXTENSIONS = {
 
 # --- Metrics --------------------------------------------------------------------
 # Where the worker's /metrics and /healthz listen (crawler/metrics/exporter.py
-# has the other METRICS_* defaults).
-METRICS_HOST = os.environ.get("METRICS_HOST", "0.0.0.0")
+# has the other METRICS_* defaults): loopback, unless the environment says
+# otherwise. The worker image sets METRICS_HOST=0.0.0.0 so that Prometheus (and
+# only Prometheus: deploy/k8s/networkpolicy.yaml) reaches it; `crawler crawl`
+# and `crawler demo` always give their workers 127.0.0.1.
+METRICS_HOST = os.environ.get("METRICS_HOST", "127.0.0.1")
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -112,6 +112,9 @@ class Field:
     LEASES_EXPIRED: Final = "leases_expired"
     # Counted by RENEW: leases a live worker found taken back when it renewed them.
     LEASES_LOST: Final = "leases_lost"
+    # Counted by REQUEUE and DROP (``crawler dead-letters --requeue``, ``--drop``).
+    DEAD_LETTERS_REQUEUED: Final = "dead_letters_requeued"
+    DEAD_LETTERS_DROPPED: Final = "dead_letters_dropped"
     # Counted by the article store's Lua script (crawler/base/lua/store.lua).
     ARTICLES_STORED: Final = "articles_stored"
     DUPLICATE_URL: Final = "duplicate_url"
@@ -145,6 +148,7 @@ PAGE_STATS: Final = {"article": Stat.PAGES_ARTICLE, "listing": Stat.PAGES_LISTIN
 #: Fields written by Lua scripts, which spell them themselves.
 LUA_FIELDS: Final = frozenset({
     Field.DEAD_LETTERS, Field.REQUESTS_RETRIED, Field.LEASES_EXPIRED, Field.LEASES_LOST,  # frontier
+    Field.DEAD_LETTERS_REQUEUED, Field.DEAD_LETTERS_DROPPED,
     Field.ARTICLES_STORED, Field.DUPLICATE_URL, Field.DUPLICATE_CONTENT,  # article store
     Field.NEAR_DUPLICATE, Field.NEAR_DUPLICATE_CANDIDATES_CAPPED,
     Field.NEAR_DUPLICATE_CANDIDATES_INVALID,

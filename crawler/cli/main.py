@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -46,6 +47,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="show the state of the crawl")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("dead-letters", help="list the requests set aside; queue them again or drop them")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("--json", action="store_true", help="one JSON object instead of lines")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--requeue", action="store_true",
+                        help="queue every dead letter again, attempts reset")
+    action.add_argument("--drop", action="store_true", help="delete every dead letter")
 
     p = sub.add_parser("export", help="write every stored article as JSON Lines")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
@@ -95,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C where nothing is lost by stopping (crawler crawl handles its own)
 
 
 def _frontier(redis_url: str | None, spider: str, *, writes: bool = False):
@@ -156,6 +167,14 @@ def _status(args: argparse.Namespace, redis_url: str | None) -> int:
     return 0
 
 
+def _dead_letters(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.cli.deadletters import run_dead_letters
+
+    action = "requeue" if args.requeue else "drop" if args.drop else None
+    run_dead_letters(_frontier(redis_url, args.spider), as_json=args.json, action=action)
+    return 0
+
+
 def _export(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.store.export import export_articles
     from crawler.worker.process import UsageError
@@ -194,6 +213,16 @@ def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     print(json.dumps(result))
+    return _crawl_exit_code(result)
+
+
+def _crawl_exit_code(result: dict) -> int:
+    """0: done; 1: a worker failed; 128 + the signal's number (130 for Ctrl-C, 143 for
+    SIGTERM): interrupted, with the articles stored so far exported."""
+    if result["interrupted"]:
+        print(f"{result['exported']} articles stored so far written to {result['output']}",
+              file=sys.stderr)
+        return 128 + int(getattr(signal, result["interrupted"]))
     return 0 if not any(result["worker_exit_codes"]) else 1
 
 
@@ -232,8 +261,9 @@ def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
         result = run_crawl([site.base_url + "/"], output=Path(args.output), workers=args.workers,
                            redis_url=redis_url, overrides=["FRONTIER_HOST_DELAY=0.05"])
     print(json.dumps(result))
-    print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
-    return 0 if not any(result["worker_exit_codes"]) else 1
+    if not result["interrupted"]:
+        print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
+    return _crawl_exit_code(result)
 
 
 def _top(args: argparse.Namespace, redis_url: str | None) -> int:
@@ -249,6 +279,6 @@ def _top(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 _COMMANDS = {
-    "seed": _seed, "worker": _worker, "status": _status, "export": _export,
+    "seed": _seed, "worker": _worker, "status": _status, "dead-letters": _dead_letters, "export": _export,
     "crawl": _crawl, "extract": _extract, "demo": _demo, "top": _top,
 }

@@ -31,6 +31,7 @@ import ipaddress
 import logging
 import socket
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -90,14 +91,19 @@ class PrivateNetworkGuard:
     (stats ``netguard/not_http``, always) and to forbidden addresses (``netguard/refused``,
     unless ``CRAWLER_ALLOW_PRIVATE_NETWORKS``)."""
 
-    def __init__(self, stats: StatsCollector, *, refuse_private: bool = True) -> None:
+    def __init__(self, stats: StatsCollector, *, refuse_private: bool = True,
+                 cache_size: int = 10_000) -> None:
         self.stats = stats
         self.refuse_private = refuse_private
-        self._cache: dict[str, tuple[float, list[str]]] = {}
+        # hostname -> (expiry, addresses), least recently used first; at most cache_size.
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[float, list[str]]] = OrderedDict()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats, refuse_private=not crawler.settings.getbool("CRAWLER_ALLOW_PRIVATE_NETWORKS"))
+        # The size of Scrapy's own DNS cache (DNSCACHE_SIZE, 10,000): one bound for both.
+        return cls(crawler.stats, refuse_private=not crawler.settings.getbool("CRAWLER_ALLOW_PRIVATE_NETWORKS"),
+                   cache_size=max(1, crawler.settings.getint("DNSCACHE_SIZE", 10_000)))
 
     async def process_request(self, request: Request) -> None:
         if not is_http_url(request.url):
@@ -134,6 +140,7 @@ class PrivateNetworkGuard:
         now = time.monotonic()
         cached = self._cache.get(hostname)
         if cached and cached[0] > now:
+            self._cache.move_to_end(hostname)
             return cached[1]
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(hostname, None, type=socket.SOCK_STREAM)
@@ -141,6 +148,9 @@ class PrivateNetworkGuard:
             return []  # let the download fail with its own DNS error
         addresses = sorted({info[4][0] for info in infos})
         self._cache[hostname] = (now + _CACHE_SECONDS, addresses)
+        self._cache.move_to_end(hostname)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
         return addresses
 
 

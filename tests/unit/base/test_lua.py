@@ -11,8 +11,9 @@ import pytest
 from crawler.base import lua
 from crawler.base.keys import Keys
 
-SCRIPTS = ["ACK", "COOL", "HEARTBEAT", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY", "STORE"]
-FRONTIER = ["ACK", "COOL", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY"]
+SCRIPTS = ["ACK", "COOL", "DROP", "HEARTBEAT", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE",
+           "RETRY", "STORE"]
+FRONTIER = ["ACK", "COOL", "DROP", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
 
 
 def _files() -> dict[str, str]:

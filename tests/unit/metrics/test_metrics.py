@@ -202,7 +202,7 @@ def test_config_rejects_values_that_cannot_work(settings, message):
 def test_config_defaults_and_off():
     config = MetricsConfig.from_settings(metrics_crawler().settings)
     assert (config.port, config.host, config.cache_seconds, config.healthz_stall_seconds) == (
-        9410, "0.0.0.0", 1.0, 10.0)
+        9410, "127.0.0.1", 1.0, 10.0)
     assert config.latency_buckets == (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
     assert MetricsConfig.from_settings(metrics_crawler(METRICS_PORT="").settings).port is None
     assert MetricsConfig.from_settings(metrics_crawler(METRICS_LATENCY_BUCKETS="0.5,2").settings
