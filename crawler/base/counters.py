@@ -59,6 +59,11 @@ class Stat:
     DEDUPE: Final = "dedupe/"  # + duplicate outcome: see outcome_stat()
     # Written by the network guard (crawler.worker.netguard).
     NETGUARD_REFUSED: Final = "netguard/refused"
+    # Written by the WARC archive (crawler.worker.warc).
+    WARC_RECORDS: Final = "warc/records"
+    WARC_BYTES: Final = "warc/bytes"
+    WARC_FILES: Final = "warc/files"
+    WARC_ERRORS: Final = "warc/errors"
     # Written by the frontier (crawler.frontier: scheduler, queue, politeness).
     FRONTIER_ACKED: Final = "frontier/acked"
     FRONTIER_BACKOFF: Final = "frontier/backoff"
