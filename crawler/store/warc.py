@@ -321,6 +321,8 @@ def read_responses(path: str | os.PathLike[str]) -> Iterator[ArchivedResponse]:
             except Exception as exc:  # noqa: BLE001 - warcio fails in many ways on a cut gzip member
                 raise ArchiveError(f"{path}: unreadable from offset {end} "
                                    f"({type(exc).__name__}: {str(exc).strip()[:200]})") from None
+            if record.format != "warc":  # warcio reads ARC too, and takes any text for it
+                raise ArchiveError(f"{path}: unreadable from offset {end} (not a WARC record)")
             declared = int(record.rec_headers.get_header("Content-Length") or 0)
             http = record.http_headers
             if len(block) + (http.total_len if http is not None else 0) < declared:

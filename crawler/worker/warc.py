@@ -140,6 +140,7 @@ class WarcWriterMiddleware:
                 return response
             except OSError as exc:
                 self._stop(exc)
+        logger.warning("Not archived, retried later: %s", response.url)
         self._unarchived(request)
         raise WarcWriteError(f"{response.url} not archived ({self.failure}); the request will be retried")
 
