@@ -32,6 +32,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.base.counters import Stat
+from crawler.base.urls import host_header
 from crawler.frontier.scheduler import new_worker_id, request_failed
 from crawler.store.warc import DEFAULT_MAX_BYTES, Exchange, WarcFiles
 
@@ -184,9 +185,7 @@ def _exchange(request: Request, response: Response) -> Exchange:
     request_headers = _headers(request.headers)
     if not any(name.lower() == "host" for name, _ in request_headers):
         # The HTTP client adds Host from the URL; record it as sent.
-        from urllib.parse import urlsplit
-
-        request_headers.insert(0, ("Host", urlsplit(request.url).netloc.rpartition("@")[2]))
+        request_headers.insert(0, ("Host", host_header(request.url)))
     ip = getattr(response, "ip_address", None)
     return Exchange(
         url=response.url, status=response.status, response_headers=_headers(response.headers),
