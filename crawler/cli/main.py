@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -250,13 +249,14 @@ def _reextract(args: argparse.Namespace, redis_url: str | None) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
     try:
-        with out if out is not sys.stdout else contextlib.nullcontext(out):
-            report = reextract(args.paths, out, settings, spider=args.spider, store=args.store,
-                               on_error=error)
+        report = reextract(args.paths, out, settings, spider=args.spider, store=args.store, on_error=error)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except redis.RedisError as exc:
         raise UsageError(f"Redis failed, articles after this point are not stored: {exc}") from None
+    finally:
+        if out is not sys.stdout:
+            out.close()
     print(json.dumps(report.as_dict()), file=sys.stderr)
     return 1 if report.unreadable else 0
 

@@ -22,11 +22,13 @@ import logging
 import os
 import re
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -55,6 +57,8 @@ WARC_VERSION = "1.1"
 SUFFIX = ".warc.gz"
 #: Added to a file's name while it is written: ship only names ending in :data:`SUFFIX`.
 OPEN_SUFFIX = ".open"
+#: zlib's default: about half the CPU of level 9 for 1% more bytes (400 KB news pages).
+GZIP_LEVEL = 6
 #: Files are rotated at about this size, as Common Crawl's news archive is (``WARC_MAX_BYTES``).
 DEFAULT_MAX_BYTES = 1_000_000_000
 # Headers kept out of the request record: a proxy's credentials are not part of the request to the site.
@@ -126,9 +130,10 @@ class WarcFiles:
         self._size = 0
         self._info_size = 0
         self._info_id = ""
-        # warcio builds and serializes the records into this buffer (gzip per record).
+        # warcio builds and serializes each record into this buffer; it is then compressed
+        # here, at zlib's default level (warcio's own gzip uses 9: twice the CPU, 1% smaller).
         self._buffer = io.BytesIO()
-        self._warc = WARCWriter(self._buffer, gzip=True, warc_version=WARC_VERSION)
+        self._warc = WARCWriter(self._buffer, gzip=False, warc_version=WARC_VERSION)
 
     @property
     def current(self) -> Path | None:
@@ -176,11 +181,15 @@ class WarcFiles:
         return path.with_name(path.name[: -len(OPEN_SUFFIX)])
 
     def _serialize(self, *records) -> bytes:
-        self._buffer.seek(0)
-        self._buffer.truncate()
+        """``records``, each its own gzip member."""
+        members = []
         for record in records:
+            self._buffer.seek(0)
+            self._buffer.truncate()
             self._warc.write_record(record)
-        return self._buffer.getvalue()
+            gzip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            members.append(gzip.compress(self._buffer.getvalue()) + gzip.flush())
+        return b"".join(members)
 
     def _open(self, now: float) -> None:
         name = file_name(self.crawl, self.worker, now, self._serial)
@@ -213,7 +222,11 @@ class WarcFiles:
             except OSError as exc:
                 logger.error("Could not cut a partial record off %s (%s): its last record is incomplete",
                              self._path, exc.strerror)
-            self.close()
+            try:
+                self.close()
+            except OSError as exc:
+                logger.error("Could not close %s (%s): it keeps its %s name", self._path, exc.strerror,
+                             OPEN_SUFFIX)
             raise
         self._size += len(data)
         self.bytes_written += len(data)
@@ -248,8 +261,6 @@ class WarcFiles:
 
 def _request_target(url: str) -> str:
     """The request target of ``url``: its path and query (``/`` at least)."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 

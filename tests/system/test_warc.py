@@ -16,8 +16,8 @@ from pathlib import Path
 import redis
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.demo.pages import article_pages
 from crawler.demo import OVERSIZE_BYTES, bad_articles, bad_pages, expected_articles, serve
+from crawler.demo.pages import article_pages
 from crawler.store.warc import OPEN_SUFFIX, ArchiveError, Exchange, WarcFiles, read_responses
 from tests.support.workers import CLI, WORKER_SETTINGS, cli, export, start_worker, wait
 
