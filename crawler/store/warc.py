@@ -57,7 +57,8 @@ WARC_VERSION = "1.1"
 SUFFIX = ".warc.gz"
 #: Added to a file's name while it is written: ship only names ending in :data:`SUFFIX`.
 OPEN_SUFFIX = ".open"
-#: zlib's default: about half the CPU of level 9 for 1% more bytes (400 KB news pages).
+#: zlib's default. On the fundus news pages (about 370 KB of HTML) level 9 took 1.7 times
+#: the CPU (9.7 ms a page against 5.8) for 0.7% fewer bytes.
 GZIP_LEVEL = 6
 #: Files are rotated at about this size, as Common Crawl's news archive is (``WARC_MAX_BYTES``).
 DEFAULT_MAX_BYTES = 1_000_000_000
@@ -131,7 +132,7 @@ class WarcFiles:
         self._info_size = 0
         self._info_id = ""
         # warcio builds and serializes each record into this buffer; it is then compressed
-        # here, at zlib's default level (warcio's own gzip uses 9: twice the CPU, 1% smaller).
+        # here at GZIP_LEVEL (warcio's own gzip uses level 9).
         self._buffer = io.BytesIO()
         self._warc = WARCWriter(self._buffer, gzip=False, warc_version=WARC_VERSION)
 
