@@ -11,7 +11,8 @@ import pytest
 from crawler.base import lua
 from crawler.base.keys import Keys
 
-SCRIPTS = ["ACK", "COOL", "HEARTBEAT", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY", "STORE"]
+SCRIPTS = ["ACK", "BACKLOG", "COOL", "DELIVERED", "HEARTBEAT", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY",
+           "STORE"]
 FRONTIER = ["ACK", "COOL", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY"]
 
 
