@@ -51,6 +51,22 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
 
+    p = sub.add_parser("deliver", help="deliver stored articles to a sink (files, PostgreSQL), "
+                                       "as a consumer group of the article stream")
+    p.add_argument("sink", nargs="?", default=None, metavar="SINK",
+                   help="file:///dir/ (gzip JSON Lines), postgresql://... or - (stdout); "
+                        "default: $DATABASE_URL")
+    p.add_argument("--group", default=None, metavar="NAME",
+                   help="consumer group (default: derived from the sink: file-<hash>, "
+                        "postgresql-<db>-<hash>, stdout)")
+    p.add_argument("--batch", type=int, default=None, metavar="N",
+                   help="articles read and written at once (default: DELIVER_BATCH, 500)")
+    p.add_argument("--until-idle", type=float, default=None, metavar="SECONDS",
+                   help="exit once no article arrived for this long (default: run until SIGTERM)")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a setting (DELIVER_FILE_MAX_BYTES...)")
+
     p = sub.add_parser("crawl", help="seed, crawl until idle and export, in one command")
     p.add_argument("urls", nargs="+", metavar="URL")
     p.add_argument("-o", "--output", default="articles.jsonl")
@@ -150,9 +166,11 @@ def _worker(args: argparse.Namespace, redis_url: str | None) -> int:
 
 def _status(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.cli.status import render_status
+    from crawler.store.delivery import delivery_status
 
-    counts = _frontier(redis_url, args.spider).counts()
-    render_status(counts, as_json=args.json)
+    frontier = _frontier(redis_url, args.spider)
+    counts = frontier.counts()
+    render_status(counts, as_json=args.json, delivery=delivery_status(frontier.client, frontier.keys))
     return 0
 
 
@@ -171,6 +189,19 @@ def _export(args: argparse.Namespace, redis_url: str | None) -> int:
         raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
     print(f"{count} articles written to {args.output}", file=sys.stderr)
     return 0
+
+
+def _deliver(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.cli.deliver import run_deliver
+    from crawler.worker.process import UsageError, project_settings
+
+    if args.until_idle is not None and not args.until_idle > 0:
+        raise UsageError("--until-idle must be a positive number of seconds")
+    try:
+        return run_deliver(project_settings(redis_url, args.settings), args.spider, args.sink,
+                           group=args.group, batch=args.batch, until_idle=args.until_idle)
+    except ValueError as exc:  # SinkError too: a bad sink, group or setting
+        raise UsageError(str(exc)) from None
 
 
 def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
@@ -250,5 +281,5 @@ def _top(args: argparse.Namespace, redis_url: str | None) -> int:
 
 _COMMANDS = {
     "seed": _seed, "worker": _worker, "status": _status, "export": _export,
-    "crawl": _crawl, "extract": _extract, "demo": _demo, "top": _top,
+    "crawl": _crawl, "extract": _extract, "demo": _demo, "top": _top, "deliver": _deliver,
 }

@@ -16,8 +16,13 @@ the workers' backpressure compares with ``DELIVER_BACKLOG_MAX``.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
+import threading
+import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -25,13 +30,18 @@ from crawler.base import lua
 
 if TYPE_CHECKING:
     from crawler.base.keys import Keys
+    from crawler.store.sinks import Entry, Sink
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "Deliverer",
+    "DeliveryConfig",
+    "DeliveryReport",
     "DeliveryStatus",
     "GroupBacklog",
     "backlog",
+    "consumer_name",
     "delivery_status",
     "ensure_group",
     "undelivered_backlog",
@@ -123,3 +133,240 @@ def ensure_group(client: redis.Redis, keys: Keys, group: str) -> bool:
         raise
     logger.info("Created consumer group %s on %s", group, keys.articles)
     return True
+
+
+# --- Settings ---------------------------------------------------------------------
+
+#: Defaults of the settings ``crawler deliver`` reads (crawler/settings.py takes them from
+#: the environment; ``-s NAME=VALUE`` overrides them).
+DELIVER_BATCH = 500
+DELIVER_CLAIM_IDLE_SECONDS = 300.0
+DELIVER_FILE_MAX_BYTES = 64 * 1024 * 1024
+DELIVER_FILE_MAX_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """The ``DELIVER_*`` settings, checked together.
+
+    ``batch``: most entries read (and written to the sink) at once;
+    ``claim_idle_seconds``: how long an entry stays pending with a consumer before
+    another consumer of its group claims it (its ``deliver`` is presumed dead);
+    ``file_max_bytes`` / ``file_max_seconds``: when the file sink starts a new file.
+    A file sink keeps its entries pending until its file is complete, so
+    ``claim_idle_seconds`` must exceed ``file_max_seconds``.
+    """
+
+    batch: int = DELIVER_BATCH
+    claim_idle_seconds: float = DELIVER_CLAIM_IDLE_SECONDS
+    file_max_bytes: int = DELIVER_FILE_MAX_BYTES
+    file_max_seconds: float = DELIVER_FILE_MAX_SECONDS
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch <= 100_000:
+            raise ValueError(f"DELIVER_BATCH (--batch) must be between 1 and 100000, got {self.batch!r}")
+        if not self.file_max_bytes >= 1:
+            raise ValueError(f"DELIVER_FILE_MAX_BYTES must be at least 1, got {self.file_max_bytes!r}")
+        if not 0 < self.file_max_seconds < float("inf"):
+            raise ValueError(f"DELIVER_FILE_MAX_SECONDS must be a positive number, got {self.file_max_seconds!r}")
+        if not self.file_max_seconds < self.claim_idle_seconds < float("inf"):
+            raise ValueError(f"DELIVER_CLAIM_IDLE_SECONDS ({self.claim_idle_seconds!r}) must be more than "
+                             f"DELIVER_FILE_MAX_SECONDS ({self.file_max_seconds!r}): a file's entries stay "
+                             f"pending until it is complete")
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> DeliveryConfig:
+        """From Scrapy-style settings (``getint``/``getfloat``); ``overrides`` (not None) win.
+
+        Raises ValueError naming the setting for a value that is not a number or out of range.
+        """
+        values: dict[str, Any] = {}
+        for name, attribute, kind in (("DELIVER_BATCH", "batch", int),
+                                      ("DELIVER_CLAIM_IDLE_SECONDS", "claim_idle_seconds", float),
+                                      ("DELIVER_FILE_MAX_BYTES", "file_max_bytes", int),
+                                      ("DELIVER_FILE_MAX_SECONDS", "file_max_seconds", float)):
+            default = globals()[name]
+            try:
+                values[attribute] = (settings.getint(name, default) if kind is int
+                                     else settings.getfloat(name, default))
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be a number, got {settings.get(name)!r}") from None
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**values)
+
+
+# --- The consumer loop ------------------------------------------------------------------
+
+
+def consumer_name() -> str:
+    """A consumer name unique to this process: ``<host>:<pid>:<random>``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass
+class DeliveryReport:
+    """What one :meth:`Deliverer.run` did: entries acknowledged, entries claimed from other
+    consumers, entries trimmed from the stream, and entries still held unacknowledged
+    when it stopped (a sink that kept failing)."""
+
+    acknowledged: int = 0
+    claimed: int = 0
+    trimmed: int = 0
+    unacknowledged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"acknowledged": self.acknowledged, "claimed": self.claimed,
+                "trimmed": self.trimmed, "unacknowledged": self.unacknowledged}
+
+
+class Deliverer:
+    """Delivers the article stream of one crawl to ``sink`` as a consumer of ``group``.
+
+    Entries are read with XREADGROUP, written to the sink, and acknowledged only
+    once the sink returns their ids (durable); then what every group has
+    acknowledged is trimmed (``DELIVERED`` script). Entries pending for longer
+    than ``config.claim_idle_seconds`` with another consumer (a ``deliver`` that
+    died) are claimed (XAUTOCLAIM) when the deliverer starts and every
+    ``claim_idle_seconds / 4`` after. A batch the sink fails to take is
+    retried, with a growing pause, until it succeeds or the deliverer stops.
+    """
+
+    def __init__(self, client: redis.Redis, keys: Keys, sink: Sink, *, group: str,
+                 config: DeliveryConfig | None = None, consumer: str | None = None,
+                 block_seconds: float = 1.0) -> None:
+        self.client = client
+        self.keys = keys
+        self.sink = sink
+        self.group = group
+        self.config = config or DeliveryConfig()
+        self.consumer = consumer or consumer_name()
+        self.block_ms = max(1, int(block_seconds * 1000))
+        self.report = DeliveryReport()
+        self._delivered = lua.register(client, "DELIVERED", keys)
+        self._held: set[str] = set()  # written to the sink, not yet acknowledged
+
+    # --- Redis ------------------------------------------------------------------
+
+    @staticmethod
+    def _entries(raw_entries: list) -> list[Entry]:
+        entries = []
+        for raw_id, fields in raw_entries:
+            entry_id = _text(raw_id)
+            value = (fields or {}).get("article", (fields or {}).get(b"article"))
+            entries.append((entry_id, _text(value) if value is not None else ""))
+        return entries
+
+    def _read(self) -> list[Entry]:
+        reply = self.client.xreadgroup(self.group, self.consumer, {self.keys.articles: ">"},
+                                       count=self.config.batch, block=self.block_ms)
+        return self._entries(reply[0][1]) if reply else []
+
+    def _claim(self, start: str) -> tuple[str, list[Entry]]:
+        """One page of XAUTOCLAIM from ``start``: (next start, entries not already held)."""
+        reply = self.client.xautoclaim(self.keys.articles, self.group, self.consumer,
+                                       int(self.config.claim_idle_seconds * 1000), start_id=start,
+                                       count=self.config.batch)
+        entries = [entry for entry in self._entries(reply[1]) if entry[0] not in self._held]
+        if entries:
+            logger.warning("Claimed %d articles pending with a consumer that stopped", len(entries))
+            self.report.claimed += len(entries)
+        return _text(reply[0]), entries
+
+    def _acknowledge(self, ids: list[str]) -> None:
+        acked, trimmed = self._delivered([self.group, *ids])
+        self.report.acknowledged += int(acked)
+        self.report.trimmed += int(trimmed)
+        self._held.difference_update(ids)
+        self.sink.acknowledged()
+
+    def _recover(self) -> None:
+        # With no ids this still trims what the other groups acknowledged meanwhile.
+        self._acknowledge(self.sink.recover())
+
+    # --- The loop ------------------------------------------------------------------
+
+    def _write(self, entries: list[Entry], stop: threading.Event) -> bool:
+        """Write ``entries`` to the sink, retrying while it fails; False if stopped first."""
+        self._held.update(entry_id for entry_id, _ in entries)
+        pause = 0.5
+        while True:
+            try:
+                ids = self.sink.write(entries)
+            except Exception as exc:  # noqa: BLE001 - the sink's own errors: retried
+                logger.error("Sink %s failed, retrying in %.1f s: %s", self.sink.description, pause, exc)
+                if stop.wait(pause):
+                    return False
+                pause = min(pause * 2, 30.0)
+                continue
+            if ids:
+                self._acknowledge(ids)
+            return True
+
+    def run(self, stop: threading.Event | None = None, *, until_idle: float | None = None) -> DeliveryReport:
+        """Deliver until ``stop`` is set (then finish the batch at hand, complete the sink's
+        current file, acknowledge, and return) or, with ``until_idle``, until no entry
+        arrived for that many seconds.
+
+        Raises :class:`redis.RedisError` when Redis fails (entries not acknowledged stay
+        pending and are claimed by the next ``deliver``), and what the sink raises on open.
+        """
+        stop = stop or threading.Event()
+        while True:
+            try:
+                ensure_group(self.client, self.keys, self.group)
+                break
+            except redis.exceptions.OutOfMemoryError:
+                # XGROUP CREATE is refused on a full Redis (XREADGROUP, XACK and XTRIM are not).
+                logger.error("Redis is out of memory: cannot create consumer group %s yet "
+                             "(free memory, or raise maxmemory); retrying", self.group)
+                if stop.wait(5):
+                    return self.report
+        self.sink.open(self.group, self.consumer)
+        logger.info("Delivering %s to %s as %s of group %s", self.keys.articles, self.sink.description,
+                    self.consumer, self.group)
+        claim_every = self.config.claim_idle_seconds / 4
+        next_claim, claim_from = 0.0, "0-0"
+        last_entry = time.monotonic()
+        stopped = False
+        try:
+            while not stop.is_set():
+                entries: list[Entry] = []
+                if time.monotonic() >= next_claim:
+                    if claim_from == "0-0":
+                        self._recover()  # a dead consumer's finished files before its entries
+                    claim_from, entries = self._claim(claim_from)
+                    if claim_from == "0-0":
+                        next_claim = time.monotonic() + claim_every
+                if not entries and claim_from == "0-0":
+                    entries = self._read()
+                if entries:
+                    last_entry = time.monotonic()
+                    if not self._write(entries, stop):
+                        stopped = True
+                        break
+                    continue
+                ids = self.sink.poll()
+                if ids:
+                    self._acknowledge(ids)
+                if until_idle is not None and time.monotonic() - last_entry >= until_idle:
+                    break
+            if not stopped:
+                ids = self.sink.flush()
+                if ids:
+                    self._acknowledge(ids)
+        finally:
+            self.report.unacknowledged = len(self._held)
+            self.sink.close()
+        self._forget_consumer()
+        return self.report
+
+    def _forget_consumer(self) -> None:
+        """Delete this process's consumer from the group when it holds nothing: a deleted
+        consumer's pending entries would never be delivered again."""
+        try:
+            pending = self.client.xpending_range(self.keys.articles, self.group, min="-", max="+",
+                                                 count=1, consumername=self.consumer)
+            if not pending:
+                self.client.xgroup_delconsumer(self.keys.articles, self.group, self.consumer)
+        except redis.RedisError as exc:
+            logger.warning("Could not remove consumer %s: %s", self.consumer, exc)

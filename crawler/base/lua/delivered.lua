@@ -1,10 +1,13 @@
 -- DELIVERED: acknowledges, for one consumer group of articles, the entries its
---   sink now holds durably, counts them in delivered, then trims from articles
+--   sink now holds durably, then trims from articles
 --   every entry that all its consumer groups have acknowledged (XTRIM MINID):
 --   the oldest entry some group still has pending or has not read yet stays,
 --   and all after it. Without any group nothing is trimmed. Trimmed entries
 --   are counted in stats (articles_trimmed), so that the articles ever stored
---   are the stream's length plus that count. Returns {acknowledged, trimmed}.
+--   are the stream's length plus that count, and acknowledged ones in delivered
+--   (per group). The counting comes last and may fail alone: on a Redis out of
+--   memory acknowledging and trimming still run, and free memory. Returns
+--   {acknowledged, trimmed}.
 -- KEYS: articles delivered stats
 -- ARGV: group id...
 --   group: the consumer group; id: stream ids of its entries now in its sink
@@ -15,11 +18,20 @@ local acked = 0
 for first = 2, #ARGV, 1000 do
   acked = acked + redis.call('XACK', K_ARTICLES, ARGV[1], unpack(ARGV, first, math.min(first + 999, #ARGV)))
 end
-if acked > 0 then
-  redis.call('HINCRBY', K_DELIVERED, ARGV[1], acked)
+
+local function counted(trimmed)
+  -- pcall: HINCRBY is refused while Redis is out of memory, XACK and XTRIM are not.
+  if acked > 0 then
+    redis.pcall('HINCRBY', K_DELIVERED, ARGV[1], acked)
+  end
+  if trimmed > 0 then
+    redis.pcall('HINCRBY', K_STATS, 'articles_trimmed', trimmed)
+  end
+  return {acked, trimmed}
 end
+
 if redis.call('EXISTS', K_ARTICLES) == 0 then
-  return {acked, 0}
+  return counted(0)
 end
 
 -- Stream ids "<ms>-<seq>" compared exactly: as decimal strings, shorter is smaller.
@@ -59,10 +71,6 @@ for _, fields in ipairs(redis.call('XINFO', 'GROUPS', K_ARTICLES)) do
   end
 end
 if boundary == nil then
-  return {acked, 0}
+  return counted(0)
 end
-local trimmed = redis.call('XTRIM', K_ARTICLES, 'MINID', boundary)
-if trimmed > 0 then
-  redis.call('HINCRBY', K_STATS, 'articles_trimmed', trimmed)
-end
-return {acked, trimmed}
+return counted(redis.call('XTRIM', K_ARTICLES, 'MINID', boundary))
