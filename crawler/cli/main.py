@@ -47,7 +47,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("export", help="write every stored article as JSON Lines")
+    p = sub.add_parser("export", help="write the articles still in the stream as JSON Lines (a one-shot "
+                                      "dump: those crawler deliver delivered and trimmed are not in it)")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
 
@@ -175,19 +176,24 @@ def _status(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _export(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.base.counters import Field
     from crawler.store.export import export_articles
     from crawler.worker.process import UsageError
 
     frontier = _frontier(redis_url, args.spider)
     if args.output == "-":
-        export_articles(frontier.client, frontier.keys, sys.stdout)
-        return 0
-    try:
-        with open(args.output, "w", encoding="utf-8") as out:
-            count = export_articles(frontier.client, frontier.keys, out)
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    print(f"{count} articles written to {args.output}", file=sys.stderr)
+        count = export_articles(frontier.client, frontier.keys, sys.stdout)
+        sys.stdout.flush()
+    else:
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                count = export_articles(frontier.client, frontier.keys, out)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    trimmed = int(frontier.client.hget(frontier.keys.stats, Field.ARTICLES_TRIMMED) or 0)
+    print(f"{count} articles written to {'stdout' if args.output == '-' else args.output}: those still "
+          f"in the stream, a one-shot dump ({trimmed} delivered by crawler deliver and trimmed "
+          f"are not in it)", file=sys.stderr)
     return 0
 
 

@@ -321,6 +321,10 @@ class Deliverer:
                              "(free memory, or raise maxmemory); retrying", self.group)
                 if stop.wait(5):
                     return self.report
+        try:  # listed at once (XREADGROUP creates it only once an entry arrives)
+            self.client.xgroup_createconsumer(self.keys.articles, self.group, self.consumer)
+        except redis.exceptions.OutOfMemoryError:
+            pass
         self.sink.open(self.group, self.consumer)
         logger.info("Delivering %s to %s as %s of group %s", self.keys.articles, self.sink.description,
                     self.consumer, self.group)
