@@ -21,6 +21,7 @@ import secrets
 import socket
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -244,6 +245,7 @@ class Deliverer:
         self.report = DeliveryReport()
         self._delivered = lua.register(client, "DELIVERED", keys)
         self._held: set[str] = set()  # written to the sink, not yet acknowledged
+        self._prefetch: Future[list[Entry]] | None = None
 
     # --- Redis ------------------------------------------------------------------
 
@@ -260,6 +262,18 @@ class Deliverer:
         reply = self.client.xreadgroup(self.group, self.consumer, {self.keys.articles: ">"},
                                        count=self.config.batch, block=self.block_ms)
         return self._entries(reply[0][1]) if reply else []
+
+    def _next_read(self, reader: ThreadPoolExecutor) -> list[Entry]:
+        """The next batch: read ahead while the last one was being written, when entries
+        keep coming (a thread of its own waits on Redis meanwhile)."""
+        if self._prefetch is not None:
+            future, self._prefetch = self._prefetch, None
+            entries = future.result()
+        else:
+            entries = self._read()
+        if entries:
+            self._prefetch = reader.submit(self._read)
+        return entries
 
     def _claim(self, start: str) -> tuple[str, list[Entry]]:
         """One page of XAUTOCLAIM from ``start``: (next start, entries not already held)."""
@@ -332,6 +346,7 @@ class Deliverer:
         next_claim, claim_from = 0.0, "0-0"
         last_entry = time.monotonic()
         stopped = False
+        reader = ThreadPoolExecutor(1, thread_name_prefix="deliver-read")
         try:
             while not stop.is_set():
                 entries: list[Entry] = []
@@ -342,24 +357,31 @@ class Deliverer:
                     if claim_from == "0-0":
                         next_claim = time.monotonic() + claim_every
                 if not entries and claim_from == "0-0":
-                    entries = self._read()
+                    entries = self._next_read(reader)
                 if entries:
                     last_entry = time.monotonic()
                     if not self._write(entries, stop):
                         stopped = True
                         break
-                    continue
-                ids = self.sink.poll()
+                ids = self.sink.poll()  # a file past its age, even while entries keep coming
                 if ids:
                     self._acknowledge(ids)
-                if until_idle is not None and time.monotonic() - last_entry >= until_idle:
+                if not entries and until_idle is not None and time.monotonic() - last_entry >= until_idle:
                     break
+            if self._prefetch is not None:  # a batch read ahead is finished too
+                entries = self._prefetch.result()
+                self._prefetch = None
+                if entries and not stopped:
+                    stopped = not self._write(entries, stop)
             if not stopped:
                 ids = self.sink.flush()
                 if ids:
                     self._acknowledge(ids)
         finally:
-            self.report.unacknowledged = len(self._held)
+            reader.shutdown(wait=True)
+            self.report.unacknowledged = len(self._held) + (
+                len(self._prefetch.result()) if self._prefetch is not None and not self._prefetch.exception()
+                else 0)
             self.sink.close()
         self._forget_consumer()
         return self.report
