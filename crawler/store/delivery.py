@@ -246,6 +246,7 @@ class Deliverer:
         self._delivered = lua.register(client, "DELIVERED", keys)
         self._held: set[str] = set()  # written to the sink, not yet acknowledged
         self._prefetch: Future[list[Entry]] | None = None
+        self._to_ack: list[str] = []  # in the sink, not yet acknowledged in Redis
 
     # --- Redis ------------------------------------------------------------------
 
@@ -287,7 +288,12 @@ class Deliverer:
         return _text(reply[0]), entries
 
     def _acknowledge(self, ids: list[str]) -> None:
+        """Acknowledge ``ids`` (and any left from a failed attempt), then trim. The ids are
+        kept until Redis has them: a lost connection leaves them for the next attempt."""
+        self._to_ack.extend(ids)
+        ids = self._to_ack
         acked, trimmed = self._delivered([self.group, *ids])
+        self._to_ack = []
         self.report.acknowledged += int(acked)
         self.report.trimmed += int(trimmed)
         self._held.difference_update(ids)
@@ -298,6 +304,31 @@ class Deliverer:
         self._acknowledge(self.sink.recover())
 
     # --- The loop ------------------------------------------------------------------
+
+    def _step(self, reader: ThreadPoolExecutor, stop: threading.Event, until_idle: float | None) -> str | None:
+        """One turn of :meth:`run`: claim or read a batch, write it, acknowledge what is due.
+        Returns "stopped" when stopped in the middle of a write, "idle" past ``until_idle``."""
+        if self._to_ack:  # left by a lost connection
+            self._acknowledge([])
+        entries: list[Entry] = []
+        if time.monotonic() >= self._next_claim:
+            if self._claim_from == "0-0":
+                self._recover()  # a dead consumer's finished files before its entries
+            self._claim_from, entries = self._claim(self._claim_from)
+            if self._claim_from == "0-0":
+                self._next_claim = time.monotonic() + self._claim_every
+        if not entries and self._claim_from == "0-0":
+            entries = self._next_read(reader)
+        if entries:
+            self._last_entry = time.monotonic()
+            if not self._write(entries, stop):
+                return "stopped"
+        ids = self.sink.poll()  # a file past its age, even while entries keep coming
+        if ids:
+            self._acknowledge(ids)
+        if not entries and until_idle is not None and time.monotonic() - self._last_entry >= until_idle:
+            return "idle"
+        return None
 
     def _write(self, entries: list[Entry], stop: threading.Event) -> bool:
         """Write ``entries`` to the sink, retrying while it fails; False if stopped first."""
@@ -342,31 +373,24 @@ class Deliverer:
         self.sink.open(self.group, self.consumer)
         logger.info("Delivering %s to %s as %s of group %s", self.keys.articles, self.sink.description,
                     self.consumer, self.group)
-        claim_every = self.config.claim_idle_seconds / 4
-        next_claim, claim_from = 0.0, "0-0"
-        last_entry = time.monotonic()
-        stopped = False
+        self._claim_every = self.config.claim_idle_seconds / 4
+        self._next_claim, self._claim_from = 0.0, "0-0"
+        self._last_entry = time.monotonic()
         reader = ThreadPoolExecutor(1, thread_name_prefix="deliver-read")
+        stopped, pause = False, 0.5
         try:
             while not stop.is_set():
-                entries: list[Entry] = []
-                if time.monotonic() >= next_claim:
-                    if claim_from == "0-0":
-                        self._recover()  # a dead consumer's finished files before its entries
-                    claim_from, entries = self._claim(claim_from)
-                    if claim_from == "0-0":
-                        next_claim = time.monotonic() + claim_every
-                if not entries and claim_from == "0-0":
-                    entries = self._next_read(reader)
-                if entries:
-                    last_entry = time.monotonic()
-                    if not self._write(entries, stop):
-                        stopped = True
-                        break
-                ids = self.sink.poll()  # a file past its age, even while entries keep coming
-                if ids:
-                    self._acknowledge(ids)
-                if not entries and until_idle is not None and time.monotonic() - last_entry >= until_idle:
+                try:
+                    outcome = self._step(reader, stop, until_idle)
+                except (redis.ConnectionError, redis.TimeoutError) as exc:
+                    # Entries held stay pending with this consumer: acknowledged once Redis is back.
+                    logger.error("Redis failed, retrying in %.1f s: %s", pause, exc)
+                    stop.wait(pause)
+                    pause = min(pause * 2, 30.0)
+                    continue
+                pause = 0.5
+                if outcome is not None:
+                    stopped = outcome == "stopped"
                     break
             if self._prefetch is not None:  # a batch read ahead is finished too
                 entries = self._prefetch.result()
@@ -374,14 +398,12 @@ class Deliverer:
                 if entries and not stopped:
                     stopped = not self._write(entries, stop)
             if not stopped:
-                ids = self.sink.flush()
-                if ids:
-                    self._acknowledge(ids)
+                self._acknowledge(self.sink.flush())
         finally:
             reader.shutdown(wait=True)
-            self.report.unacknowledged = len(self._held) + (
-                len(self._prefetch.result()) if self._prefetch is not None and not self._prefetch.exception()
-                else 0)
+            if self._prefetch is not None and self._prefetch.exception() is None:
+                self._held.update(entry_id for entry_id, _ in self._prefetch.result())
+            self.report.unacknowledged = len(self._held)
             self.sink.close()
         self._forget_consumer()
         return self.report
