@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+try:  # ISA-L's gzip: the same format, about five times faster than zlib at level 1
+    from isal.igzip import compress as _gzip_compress
+except ImportError:  # a platform without its wheels
+    _gzip_compress = gzip.compress
+
 __all__ = [
     "Entry",
     "FileSink",
@@ -216,7 +221,7 @@ class FileSink(Sink):
     """
 
     def __init__(self, directory: Path, *, max_bytes: int, max_seconds: float,
-                 stale_seconds: float, compresslevel: int = 1) -> None:
+                 stale_seconds: float, compresslevel: int = 2) -> None:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -244,7 +249,7 @@ class FileSink(Sink):
         self._ratio = 1.0  # of the last member compressed
 
     def _compress(self, data: bytes) -> bytes:
-        return gzip.compress(data, self.compresslevel, mtime=0)
+        return _gzip_compress(data, self.compresslevel, mtime=0)
 
     def open(self, group: str, consumer: str) -> None:
         self.group = validate_group(group)
