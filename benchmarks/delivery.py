@@ -52,15 +52,18 @@ def _free_port() -> int:
 
 
 def _articles(count: int, words: int) -> list[str]:
-    """``count`` distinct article JSONs: demo paragraphs shuffled per article up to ``words``."""
+    """``count`` distinct article JSONs: the demo site's paragraphs in an order of their own,
+    up to about ``words`` words (200 bodies, each article its own URL)."""
     paragraphs = [p for article in ARTICLES for p in article.paragraphs]
     bases = []
     for n in range(min(count, 200)):
-        rng = random.Random(n)
+        order = paragraphs[:]
+        random.Random(n).shuffle(order)  # no paragraph twice: the store drops repeats
         body, size = [], 0
-        while size < words:
-            paragraph = rng.choice(paragraphs)
-            body.append(paragraph)
+        for paragraph in order * (1 + words // 3000):
+            if size >= words:
+                break
+            body.append(paragraph if paragraph not in body else f"{paragraph} ({len(body)})")
             size += len(paragraph.split())
         bases.append(normalize_article({
             "url": f"https://news.example/story/{n}", "title": f"Story {n}", "authors": "Ann Lee",

@@ -61,7 +61,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="consumer group (default: derived from the sink: file-<hash>, "
                         "postgresql-<db>-<hash>, stdout)")
     p.add_argument("--batch", type=int, default=None, metavar="N",
-                   help="articles read and written at once (default: DELIVER_BATCH, 500)")
+                   help="articles read and written at once (default: DELIVER_BATCH, 1000)")
     p.add_argument("--until-idle", type=float, default=None, metavar="SECONDS",
                    help="exit once no article arrived for this long (default: run until SIGTERM)")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)

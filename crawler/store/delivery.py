@@ -140,7 +140,7 @@ def ensure_group(client: redis.Redis, keys: Keys, group: str) -> bool:
 
 #: Defaults of the settings ``crawler deliver`` reads (crawler/settings.py takes them from
 #: the environment; ``-s NAME=VALUE`` overrides them).
-DELIVER_BATCH = 500
+DELIVER_BATCH = 1000
 DELIVER_CLAIM_IDLE_SECONDS = 300.0
 DELIVER_FILE_MAX_BYTES = 64 * 1024 * 1024
 DELIVER_FILE_MAX_SECONDS = 60.0

@@ -19,7 +19,8 @@ processes starting together create it once:
     CREATE INDEX articles_published_idx ON articles (published);
     CREATE INDEX articles_domain_idx ON articles (domain);
 
-Each batch is one transaction: COPY into a temporary staging table, then
+Each batch is one transaction, run in a thread while the next batch is read
+(its entries are acknowledged once it committed): COPY into a temporary staging table, then
 ``INSERT ... SELECT DISTINCT ON (canonical_url) ... ON CONFLICT (canonical_url)
 DO UPDATE``, keeping the row of the newest stream entry. Delivering an entry
 again (after a crash between COMMIT and XACK) rewrites the same row: an article
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -184,6 +186,9 @@ class PostgresSink(Sink):
         self.uri = uri
         self.description = redact_url(uri)
         self._conn = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._inflight: tuple[list[str], list[tuple], Future[None]] | None = None
+        self._failed: tuple[list[str], list[tuple]] | None = None
 
     def _connect(self):
         import psycopg
@@ -238,8 +243,52 @@ class PostgresSink(Sink):
 
     def open(self, group: str, consumer: str) -> None:
         self._conn = self._connect()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="postgres")
+
+    def _commit(self, rows: list[tuple]) -> None:
+        """One transaction: COPY ``rows`` into the staging table, upsert, commit."""
+        if not rows:
+            return
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        conn = self._conn
+        try:
+            with conn.transaction(), conn.cursor() as cursor:
+                with cursor.copy(f"COPY {_STAGING} ({', '.join(_COPIED)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cursor.execute(_UPSERT)
+        except Exception:
+            if conn.broken:
+                conn.close()
+            raise
+
+    def _wait(self) -> list[str]:
+        """Ids of the transaction in flight once committed; when it failed, it is kept to be
+        sent again (with the next batch) and its error raised."""
+        if self._inflight is None:
+            return []
+        ids, rows, future = self._inflight
+        self._inflight = None
+        try:
+            future.result()
+        except Exception:
+            self._failed = (ids, rows)
+            raise
+        return ids
+
+    def _submit(self, ids: list[str], rows: list[tuple]) -> None:
+        if self._failed is not None:
+            failed_ids, failed_rows = self._failed
+            ids, rows, self._failed = failed_ids + ids, failed_rows + rows, None
+        self._inflight = (ids, rows, self._pool.submit(self._commit, rows))
 
     def write(self, entries: Sequence[Entry]) -> list[str]:
+        """Send a batch; return the ids of the previous one, committed meanwhile.
+
+        The transaction of a batch runs in a thread while the next batch is read and
+        parsed; its ids are returned (to be acknowledged) only once it committed.
+        """
         rows = []
         for entry_id, raw in entries:
             row = article_row(entry_id, raw)
@@ -247,23 +296,27 @@ class PostgresSink(Sink):
                 logger.warning("Skipping stream entry %s: not an article", entry_id)
             else:
                 rows.append(row)
-        if rows:
-            if self._conn is None or self._conn.closed:
-                self._conn = self._connect()
-            conn = self._conn
-            try:
-                with conn.transaction(), conn.cursor() as cursor:
-                    with cursor.copy(f"COPY {_STAGING} ({', '.join(_COPIED)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                    cursor.execute(_UPSERT)
-            except Exception:
-                if conn.broken:
-                    conn.close()
-                raise
-        return [entry_id for entry_id, _ in entries]
+        done = self._wait()
+        self._submit([entry_id for entry_id, _ in entries], rows)
+        return done
+
+    def poll(self) -> list[str]:
+        if self._inflight is not None and self._inflight[2].done():
+            return self._wait()
+        return []
+
+    def flush(self) -> list[str]:
+        done = self._wait()
+        if self._failed is not None:
+            self._submit([], [])
+            done += self._wait()
+        return done
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._inflight = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
