@@ -87,12 +87,32 @@ def _fill(client: redis.Redis, payloads: list[str]) -> None:
     pipe.execute()
 
 
-def _deliver(client: redis.Redis, sink, batch: int) -> tuple[float, int]:
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user and system) of process ``pid`` and its children still running."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _deliver(client: redis.Redis, sink, batch: int, servers: list[int]) -> tuple[float, int, float]:
+    """(seconds, articles acknowledged, CPU seconds of deliver, Redis and the sink's server)."""
     deliverer = Deliverer(client, KEYS, sink, group="bench", config=DeliveryConfig(batch=batch),
                           block_seconds=0.05)
+    cpu = time.process_time() + sum(_process_cpu(pid) for pid in servers)
     start = time.perf_counter()
     report = deliverer.run(until_idle=_IDLE)
-    return time.perf_counter() - start - _IDLE, report.acknowledged
+    seconds = time.perf_counter() - start - _IDLE
+    cpu = time.process_time() + sum(_process_cpu(pid) for pid in servers) - cpu
+    return seconds, report.acknowledged, cpu
 
 
 class _Postgres:
@@ -117,6 +137,7 @@ class _Postgres:
                         f"-p {self.port} -k {self.workdir} -c listen_addresses=''", "-w", "start"],
                        check=True, capture_output=True)
         self.url = f"postgresql://bench@/postgres?host={self.workdir}&port={self.port}"
+        self.pid = int((data / "postmaster.pid").read_text().split()[0])
 
     def reset(self) -> None:
         import psycopg
@@ -157,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         payloads = _articles(args.articles, args.words)
         mean_bytes = statistics.fmean(len(p.encode()) for p in payloads[:1000])
         for sink_name in sinks:
-            rates, extra = [], {}
+            rates, cpus, extra = [], [], {}
             for run in range(args.runs):
                 _fill(client, payloads)
                 if sink_name == "file":
@@ -167,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                     assert postgres is not None
                     postgres.reset()
                     sink = PostgresSink(postgres.url)
-                seconds, delivered = _deliver(client, sink, args.batch)
+                servers = [server.pid] + ([postgres.pid] if sink_name == "postgresql" else [])
+                seconds, delivered, cpu = _deliver(client, sink, args.batch, servers)
+                cpus.append(cpu / args.articles * 1e6)
                 if delivered != args.articles or client.xlen(KEYS.articles) != 0:
                     print(f"{sink_name}: delivered {delivered} of {args.articles}", file=sys.stderr)
                     return 1
@@ -178,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
                              "compressed_bytes_per_article": round(size / args.articles)}
                     shutil.rmtree(out)
             results[sink_name] = {"articles_per_second": [round(r) for r in rates],
-                                  "median": round(statistics.median(rates)), **extra}
+                                  "median": round(statistics.median(rates)),
+                                  "cpu_microseconds_per_article": round(statistics.median(cpus)), **extra}
         summary = {"articles": args.articles, "words": args.words, "json_bytes_per_article": round(mean_bytes),
                    "batch": args.batch, "cpus": os.cpu_count(), "load_average": os.getloadavg()[0],
                    "results": results}
@@ -191,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
                 runs = ", ".join(f"{r:,}" for r in result["articles_per_second"])
                 more = (f"; {result['files']} files, {result['compressed_bytes_per_article']} bytes/article "
                         f"compressed" if name == "file" else "")
-                print(f"  {name:<11} median {result['median']:>7,} articles/s  (runs: {runs}){more}")
+                print(f"  {name:<11} median {result['median']:>7,} articles/s  (runs: {runs}){more}; "
+                      f"{result['cpu_microseconds_per_article']} µs of CPU per article (deliver, Redis"
+                      f"{', PostgreSQL' if name == 'postgresql' else ''})")
     finally:
         client.close()
         server.terminate()

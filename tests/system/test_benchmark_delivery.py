@@ -20,4 +20,5 @@ def test_the_benchmark_delivers_every_article_to_both_sinks(capsys):
     assert summary["articles"] == 400 and set(summary["results"]) == {"file", "postgresql"}
     for result in summary["results"].values():
         assert result["median"] > 0 and len(result["articles_per_second"]) == 1
+        assert result["cpu_microseconds_per_article"] > 0
     assert 0 < summary["results"]["file"]["compressed_bytes_per_article"] < summary["json_bytes_per_article"]
