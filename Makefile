@@ -1,6 +1,7 @@
 # Two commands on a fresh Debian machine: `make demo` and `make test`.
 # Both install what is missing first: redis-server (apt-get) and the Python
-# packages (into .venv); `make test` also Prometheus and promtool (apt-get).
+# packages (into .venv); `make test` also Prometheus and promtool, and PostgreSQL's
+# binaries (apt-get; no cluster of the machine's is created: the tests start their own).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -33,6 +34,12 @@ test-deps: $(REDISBLOOM)
 	  else \
 	    echo "No prometheus package in the apt sources: tests/system/test_prometheus.py will fail"; \
 	  fi; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "Installing postgresql (Debian package) for crawler deliver's tests (a private server per session)"; \
+	  [ -e /etc/postgresql-common/createcluster.conf ] || { $(SUDO) mkdir -p /etc/postgresql-common && \
+	    echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.conf >/dev/null; }; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql >/dev/null \
+	    || echo "Could not install postgresql: tests/system/test_deliver.py will fail"; }
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  echo "Installing nginx (Debian package) for the frontier benchmark's test"; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx >/dev/null \

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from crawler.frontier import defaults as frontier_defaults
+from crawler.store import delivery as delivery_defaults
 
 BOT_NAME = "crawler"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -89,6 +90,16 @@ EXTENSIONS = {
 # Every response is written as WARC into this folder (empty: none); `crawler worker --warc DIR`
 # sets it too. WARC_MAX_BYTES (rotation) has its default on the middleware.
 WARC_DIR = os.environ.get("WARC_DIR", "")
+
+# --- Delivery (crawler deliver) ---------------------------------------------------
+# The DELIVER_* defaults are in crawler/store/delivery.py; the environment may set
+# them (deploy/), as it sets DATABASE_URL, the default sink of crawler deliver.
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DELIVER_BATCH = os.environ.get("DELIVER_BATCH", delivery_defaults.DELIVER_BATCH)
+DELIVER_CLAIM_IDLE_SECONDS = os.environ.get("DELIVER_CLAIM_IDLE_SECONDS",
+                                            delivery_defaults.DELIVER_CLAIM_IDLE_SECONDS)
+DELIVER_FILE_MAX_BYTES = os.environ.get("DELIVER_FILE_MAX_BYTES", delivery_defaults.DELIVER_FILE_MAX_BYTES)
+DELIVER_FILE_MAX_SECONDS = os.environ.get("DELIVER_FILE_MAX_SECONDS", delivery_defaults.DELIVER_FILE_MAX_SECONDS)
 
 # --- Metrics --------------------------------------------------------------------
 # Where the worker's /metrics and /healthz listen (crawler/metrics/exporter.py

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support.postgres import start_postgres
 from tests.support.redis import free_port, start_redis_server
 
 os.environ.setdefault("CRAWLER_ALLOW_PRIVATE_NETWORKS", "1")
@@ -57,3 +58,21 @@ def r(redis_url):
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL (Debian's binaries, a unix socket in a temporary folder), started
+    only when a test asks for it, stopped after the session."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """A new, empty database of the session's PostgreSQL for each test: its URL."""
+    import re
+
+    name = "t_" + re.sub(r"[^a-z0-9]", "_", request.node.name.lower())[:40] + "_" + os.urandom(3).hex()
+    return postgres_server.create_database(name)

@@ -127,6 +127,9 @@ class Field:
     NEAR_DUPLICATE: Final = "near_duplicate"
     NEAR_DUPLICATE_CANDIDATES_CAPPED: Final = "near_duplicate_candidates_capped"
     NEAR_DUPLICATE_CANDIDATES_INVALID: Final = "near_duplicate_candidates_invalid"
+    # Counted by DELIVERED (crawler/base/lua/delivered.lua): stream entries trimmed once
+    # every consumer group of crawler deliver acknowledged them.
+    ARTICLES_TRIMMED: Final = "articles_trimmed"
 
 
 class Outcome:
@@ -157,6 +160,7 @@ LUA_FIELDS: Final = frozenset({
     Field.ARTICLES_STORED, Field.DUPLICATE_URL, Field.DUPLICATE_CONTENT,  # article store
     Field.NEAR_DUPLICATE, Field.NEAR_DUPLICATE_CANDIDATES_CAPPED,
     Field.NEAR_DUPLICATE_CANDIDATES_INVALID,
+    Field.ARTICLES_TRIMMED,  # delivery
 })
 
 #: Crawl-wide counters the workers' heartbeats keep, and the Scrapy stats each one adds

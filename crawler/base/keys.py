@@ -137,6 +137,11 @@ class Keys:
         return self._key("articles")
 
     @property
+    def delivered(self) -> str:
+        """HASH: consumer group of ``crawler deliver`` -> articles it acknowledged (stored in its sink)."""
+        return self._key("delivered")
+
+    @property
     def dedupe_url(self) -> str:
         """SET: canonical URLs of stored articles."""
         return self._key("dedupe:url")

@@ -58,9 +58,26 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="queue every dead letter again, attempts reset")
     action.add_argument("--drop", action="store_true", help="delete every dead letter")
 
-    p = sub.add_parser("export", help="write every stored article as JSON Lines")
+    p = sub.add_parser("export", help="write the articles still in the stream as JSON Lines (a one-shot "
+                                      "dump: those crawler deliver delivered and trimmed are not in it)")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
+
+    p = sub.add_parser("deliver", help="deliver stored articles to a sink (files, PostgreSQL), "
+                                       "as a consumer group of the article stream")
+    p.add_argument("sink", nargs="?", default=None, metavar="SINK",
+                   help="file:///dir/ (gzip JSON Lines), postgresql://... or - (stdout); "
+                        "default: $DATABASE_URL")
+    p.add_argument("--group", default=None, metavar="NAME",
+                   help="consumer group (default: derived from the sink: file-<hash>, "
+                        "postgresql-<db>-<hash>, stdout)")
+    p.add_argument("--batch", type=int, default=None, metavar="N",
+                   help="articles read and written at once (default: DELIVER_BATCH, 1000)")
+    p.add_argument("--until-idle", type=float, default=None, metavar="SECONDS",
+                   help="exit once no article arrived for this long (default: run until SIGTERM)")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a setting (DELIVER_FILE_MAX_BYTES...)")
 
     p = sub.add_parser("crawl", help="seed, crawl until idle and export, in one command")
     p.add_argument("urls", nargs="+", metavar="URL")
@@ -176,9 +193,11 @@ def _worker(args: argparse.Namespace, redis_url: str | None) -> int:
 
 def _status(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.cli.status import render_status
+    from crawler.store.delivery import delivery_status
 
-    counts = _frontier(redis_url, args.spider).counts()
-    render_status(counts, as_json=args.json)
+    frontier = _frontier(redis_url, args.spider)
+    counts = frontier.counts()
+    render_status(counts, as_json=args.json, delivery=delivery_status(frontier.client, frontier.keys))
     return 0
 
 
@@ -191,20 +210,38 @@ def _dead_letters(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 def _export(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.base.counters import Field
     from crawler.store.export import export_articles
     from crawler.worker.process import UsageError
 
     frontier = _frontier(redis_url, args.spider)
     if args.output == "-":
-        export_articles(frontier.client, frontier.keys, sys.stdout)
-        return 0
-    try:
-        with open(args.output, "w", encoding="utf-8") as out:
-            count = export_articles(frontier.client, frontier.keys, out)
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    print(f"{count} articles written to {args.output}", file=sys.stderr)
+        count = export_articles(frontier.client, frontier.keys, sys.stdout)
+        sys.stdout.flush()
+    else:
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                count = export_articles(frontier.client, frontier.keys, out)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    trimmed = int(frontier.client.hget(frontier.keys.stats, Field.ARTICLES_TRIMMED) or 0)
+    print(f"{count} articles written to {'stdout' if args.output == '-' else args.output}: those still "
+          f"in the stream, a one-shot dump ({trimmed} delivered by crawler deliver and trimmed "
+          f"are not in it)", file=sys.stderr)
     return 0
+
+
+def _deliver(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.cli.deliver import run_deliver
+    from crawler.worker.process import UsageError, project_settings
+
+    if args.until_idle is not None and not args.until_idle > 0:
+        raise UsageError("--until-idle must be a positive number of seconds")
+    try:
+        return run_deliver(project_settings(redis_url, args.settings), args.spider, args.sink,
+                           group=args.group, batch=args.batch, until_idle=args.until_idle)
+    except ValueError as exc:  # SinkError too: a bad sink, group or setting
+        raise UsageError(str(exc)) from None
 
 
 def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
@@ -324,4 +361,5 @@ def _top(args: argparse.Namespace, redis_url: str | None) -> int:
 _COMMANDS = {
     "seed": _seed, "worker": _worker, "status": _status, "dead-letters": _dead_letters, "export": _export,
     "crawl": _crawl, "extract": _extract, "reextract": _reextract, "demo": _demo, "top": _top,
+    "deliver": _deliver,
 }

@@ -13,11 +13,29 @@ from crawler.base.counters import DUPLICATE_FIELDS, ERROR_FIELDS, OTHER_FIELDS, 
 
 if TYPE_CHECKING:
     from crawler.frontier.core import FrontierCounts
+    from crawler.store.delivery import DeliveryStatus
 
 __all__ = ["render_status", "status_dict"]
 
 
-def status_dict(counts: FrontierCounts) -> dict:
+def delivery_dict(delivery: DeliveryStatus) -> dict:
+    """The article stream and each consumer group of ``crawler deliver`` (``--json`` key ``delivery``):
+    ``in_stream`` articles still in the stream, ``undelivered`` the largest backlog of a group
+    (every article in the stream while there is no group), and per group its ``backlog``,
+    ``oldest_age_seconds`` (of its oldest unacknowledged article), ``pending``, ``consumers``
+    and ``delivered``."""
+    return {
+        "in_stream": delivery.length,
+        "undelivered": delivery.undelivered,
+        "groups": {name: {"backlog": group.backlog,
+                          "oldest_age_seconds": round(group.oldest_age_seconds, 3),
+                          "pending": group.pending, "consumers": group.consumers,
+                          "delivered": group.delivered}
+                   for name, group in sorted(delivery.groups.items())},
+    }
+
+
+def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None) -> dict:
     """The status as plain data (the ``--json`` output).
 
     ``errors`` holds the crawl-wide counters of :data:`~crawler.base.counters.ERROR_FIELDS`
@@ -42,11 +60,13 @@ def status_dict(counts: FrontierCounts) -> dict:
         "refusals": {name: stats.get(name, 0) for name in REFUSAL_FIELDS},
         "other": {name: stats.get(name, 0) for name in OTHER_FIELDS},
         "top_hosts": [{"host": host, "queued": n} for host, n in counts.top_hosts],
+        **({"delivery": delivery_dict(delivery)} if delivery is not None else {}),
     }
 
 
-def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None) -> None:
-    data = status_dict(counts)
+def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None,
+                  delivery: DeliveryStatus | None = None) -> None:
+    data = status_dict(counts, delivery)
     if as_json:
         print(json.dumps(data), file=file or sys.stdout)
         return
@@ -69,8 +89,24 @@ def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None) -
             if value:
                 table.add_row(name.replace("_", " "), str(value))
     console.print(table)
+    if "delivery" in data:
+        _render_delivery(console, data["delivery"])
     if data["top_hosts"]:
         hosts = Table("host", "queued", title="largest backlog")
         for row in data["top_hosts"]:
             hosts.add_row(row["host"], str(row["queued"]))
         console.print(hosts)
+
+
+def _render_delivery(console: Console, delivery: dict) -> None:
+    if not delivery["groups"]:
+        console.print(f"articles in the stream: {delivery['in_stream']} (no crawler deliver has run: "
+                      f"nothing is delivered or trimmed; crawler export reads them)")
+        return
+    groups = Table("group", "backlog", "oldest undelivered", "delivered", "consumers",
+                   title=f"delivery ({delivery['in_stream']} articles in the stream)")
+    for name, group in delivery["groups"].items():
+        age = group["oldest_age_seconds"]
+        groups.add_row(name, str(group["backlog"]), f"{age:.0f} s ago" if group["backlog"] else "-",
+                       str(group["delivered"]), str(group["consumers"]))
+    console.print(groups)

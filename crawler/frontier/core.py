@@ -86,6 +86,7 @@ class FrontierCounts:
     queued: int
     in_flight: int
     seen: int
+    #: Articles ever stored: those in the stream and those trimmed after delivery.
     articles: int
     dead_letters: int
     workers_alive: int
@@ -332,11 +333,13 @@ class Frontier:
              budget, leased, capacity) = pipe.execute()
         now = secs + micros / 1e6
         spent = budget is not None and int(leased or 0) >= int(budget)
+        stats = {name: int(value) for name, value in stats.items()}
         return FrontierCounts(
-            queued=int(queued or 0), in_flight=in_flight, seen=int(seen or 0), articles=articles,
+            queued=int(queued or 0), in_flight=in_flight, seen=int(seen or 0),
+            articles=articles + stats.get(Field.ARTICLES_TRIMMED, 0),
             dead_letters=dead,
             workers_alive=sum(1 for _, beat in workers if beat >= now - worker_timeout),
-            stats={name: int(value) for name, value in stats.items()},
+            stats=stats,
             top_hosts=[(host, int(n)) for host, n in hosts if n > 0],
             budget_spent=spent,
             seen_capacity=int(capacity or 0),

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
     from crawler.frontier.core import Frontier, FrontierCounts
+    from crawler.store.delivery import DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -161,24 +162,53 @@ _FRONTIER = (
 )
 
 
+def _delivery_families(delivery: DeliveryStatus, spider: str) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    """The article stream and, per consumer group of ``crawler deliver`` (a label an operator
+    names, one per sink), its backlog, the age of its oldest undelivered article and what
+    it delivered."""
+    family = GaugeMetricFamily("crawler_articles_in_stream", "Articles in the crawl's Redis stream "
+                               "(stored, not yet delivered to every consumer group)", labels=["spider"])
+    family.add_metric([spider], delivery.length)
+    yield family
+    backlog = GaugeMetricFamily("crawler_delivery_backlog", "Articles a consumer group of crawler "
+                                "deliver has not acknowledged yet", labels=["spider", "group"])
+    age = GaugeMetricFamily("crawler_delivery_oldest_age_seconds", "Age of the oldest article a "
+                            "consumer group has not acknowledged (0 when none)", labels=["spider", "group"])
+    delivered = CounterMetricFamily("crawler_delivered_articles", "Articles a consumer group of "
+                                    "crawler deliver acknowledged (stored in its sink)",
+                                    labels=["spider", "group"])
+    for name, group in sorted(delivery.groups.items()):
+        backlog.add_metric([spider, name], group.backlog)
+        age.add_metric([spider, name], group.oldest_age_seconds)
+        delivered.add_metric([spider, name], group.delivered)
+    yield backlog
+    yield age
+    yield delivered
+
+
 class CrawlCollector(Collector):
     """Turns one worker's Scrapy stats and its crawl's frontier into metric families.
 
     ``stats`` is the crawler's stats collector, read on every scrape.
     ``frontier`` is read with one ``Frontier.counts()`` round trip at most
-    once per ``cache_seconds``, however many scrapes arrive; when Redis does
-    not answer the frontier gauges are left out and ``crawler_redis_up`` is 0.
+    once per ``cache_seconds``, however many scrapes arrive, and so is
+    ``delivery`` when given (the article stream and its consumer groups,
+    :func:`crawler.store.delivery.delivery_status`); when Redis does not answer
+    the frontier and delivery gauges are left out and ``crawler_redis_up`` is 0.
     """
 
     def __init__(self, stats: StatsCollector, frontier: Frontier, spider: str, *,
-                 cache_seconds: float = 1.0, worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT) -> None:
+                 cache_seconds: float = 1.0, worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT,
+                 delivery: Callable[[], DeliveryStatus] | None = None) -> None:
         self.stats = stats
         self.frontier = frontier
+        self.delivery = delivery
         self.spider = spider
         self.cache_seconds = cache_seconds
         self.worker_timeout = worker_timeout
         self._lock = threading.Lock()
         self._counts: FrontierCounts | None = None
+        self._delivery: DeliveryStatus | None = None
         self._counts_at = float("-inf")
 
     def frontier_counts(self) -> FrontierCounts | None:
@@ -188,9 +218,10 @@ class CrawlCollector(Collector):
             if now - self._counts_at >= self.cache_seconds:
                 try:
                     self._counts = self.frontier.counts(worker_timeout=self.worker_timeout, top=1)
+                    self._delivery = self.delivery() if self.delivery is not None else None
                 except Exception as exc:  # noqa: BLE001 - a scrape must still answer
                     logger.warning("Cannot read the frontier for metrics: %s", exc)
-                    self._counts = None
+                    self._counts = self._delivery = None
                 self._counts_at = now
             return self._counts
 
@@ -219,6 +250,8 @@ class CrawlCollector(Collector):
             family = GaugeMetricFamily(name, help_text, labels=["spider"])
             family.add_metric([spider], getattr(counts, attribute))
             yield family
+        if self._delivery is not None:
+            yield from _delivery_families(self._delivery, spider)
         if counts.seen_capacity:  # a Bloom filter: past its capacity, false positives climb
             family = GaugeMetricFamily("crawler_frontier_seen_capacity",
                                        "URLs the crawl's Bloom filter was sized for", labels=["spider"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Histogram, ProcessCollector
@@ -13,6 +14,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from crawler.frontier import defaults
+from crawler.store.delivery import delivery_status
 from crawler.frontier.core import Frontier
 from crawler.metrics.collector import CrawlCollector
 from crawler.metrics.http import HealthCheck, MetricsServer, make_app
@@ -114,7 +116,8 @@ class MetricsExporter:
         spider = frontier.keys.spider
         self.collector = CrawlCollector(stats, frontier, spider,
                                         cache_seconds=config.cache_seconds,
-                                        worker_timeout=worker_timeout)
+                                        worker_timeout=worker_timeout,
+                                        delivery=partial(delivery_status, frontier.client, frontier.keys))
         self.registry.register(self.collector)
         ProcessCollector(registry=self.registry)
         self.latency = Histogram(

@@ -95,7 +95,7 @@ def test_builtin_manifest_matches_the_kubernetes_schema(name, doc):
 
 
 def test_the_kubernetes_validator_rejects_a_misspelt_field():
-    deployment = copy.deepcopy(_one("Deployment"))
+    deployment = copy.deepcopy(_one("Deployment", "crawler-worker"))
     spec = deployment["spec"]["template"]["spec"]
     spec["terminationGracePeriod"] = spec.pop("terminationGracePeriodSeconds")
     with pytest.raises(kubernetes_validate.ValidationError):
@@ -477,7 +477,7 @@ def test_docker_compose_config_accepts_compose_yaml():
     result = _compose_config(command, DEPLOY / "compose.yaml")
     assert result.returncode == 0, result.stderr
     model = json.loads(result.stdout)
-    assert set(model["services"]) == {"redis", "worker", "seed", "prometheus", "grafana"}
+    assert set(model["services"]) == {"redis", "worker", "seed", "deliver", "prometheus", "grafana"}
     assert model["services"]["worker"]["build"]["dockerfile"] == "deploy/Dockerfile"
     assert Path(model["services"]["worker"]["build"]["context"]) == ROOT
 

@@ -46,8 +46,9 @@ def _workload(kind: str, name: str) -> dict:
 WORKER = _workload("Deployment", "crawler-worker")
 REDIS = _workload("StatefulSet", "redis")
 SEED = _workload("Job", "crawler-seed")
+DELIVER = _workload("Deployment", "crawler-deliver")
 # Every pod template of the crawl's namespace, by what it is.
-PODS = {"worker": WORKER, "redis": REDIS, "seed": SEED}
+PODS = {"worker": WORKER, "redis": REDIS, "seed": SEED, "deliver": DELIVER}
 
 
 def _labels(workload: dict) -> dict[str, str]:
@@ -121,13 +122,13 @@ def test_policies_and_jobs_match_the_kubernetes_schema(doc):
 # --- Redis ------------------------------------------------------------------------------
 
 
-def test_redis_accepts_only_the_workers_the_seeding_job_and_kedas_scaler():
+def test_redis_accepts_only_the_workers_the_seeding_job_deliver_and_kedas_scaler():
     ingress = [p for p in POLICIES.values() if "Ingress" in p["spec"]["policyTypes"] and "redis" in _selected(p)]
     assert len(ingress) == 1
     policy = ingress[0]
     assert _selected(policy) == {"redis"}
     rules = policy["spec"]["ingress"]
-    assert set().union(*(_local_peers(rule) for rule in rules)) == {"worker", "seed"}
+    assert set().union(*(_local_peers(rule) for rule in rules)) == {"worker", "seed", "deliver"}
     assert all(_port(p["port"], REDIS) == 6379 for rule in rules for p in rule["ports"])
     # The policy admits an exporter too (label app.kubernetes.io/component=export).
     export = {**_labels(WORKER), "app.kubernetes.io/component": "export"}
@@ -224,8 +225,11 @@ def test_no_placeholder_secret_is_applied():
 
 
 def test_the_secret_is_generated_from_a_git_ignored_file():
-    (generator,) = KUSTOMIZATION["secretGenerator"]
+    generator, database = KUSTOMIZATION["secretGenerator"]
     assert generator["name"] == "redis-auth" and generator["envs"] == ["redis-auth.env"]
+    assert database["name"] == "crawler-database" and database["envs"] == ["database.env"]
+    ignored = subprocess.run(["git", "check-ignore", "-q", "deploy/k8s/database.env"], cwd=ROOT)
+    assert ignored.returncode == 0, "deploy/k8s/database.env must be git-ignored"
     # KEDA's TriggerAuthentication names the Secret, and kustomize does not rewrite CRDs.
     assert KUSTOMIZATION["generatorOptions"]["disableNameSuffixHash"] is True
     ignored = subprocess.run(["git", "check-ignore", "-q", "deploy/k8s/redis-auth.env"], cwd=ROOT)
@@ -247,10 +251,12 @@ def test_kubectl_kustomize_builds_the_secret_from_the_file(tmp_path):
     missing = subprocess.run(["kubectl", "kustomize", str(build)], capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "redis-auth.env" in missing.stderr
     (build / "redis-auth.env").write_text("password=0123abcd\n")
+    (build / "database.env").write_text("url=postgresql://crawler:pw@db:5432/news\n")
     built = subprocess.run(["kubectl", "kustomize", str(build)], capture_output=True, text=True, timeout=60)
     assert built.returncode == 0, built.stderr
     docs = [d for d in yaml.safe_load_all(built.stdout) if d]
-    (secret,) = [d for d in docs if d["kind"] == "Secret"]
+    secret, _database = sorted((d for d in docs if d["kind"] == "Secret"),
+                               key=lambda d: d["metadata"]["name"] != "redis-auth")
     assert secret["metadata"] == {"name": "redis-auth", "namespace": "news-crawler",
                                   "labels": {"app.kubernetes.io/part-of": "news-crawler"}}
     assert secret["data"] == {"password": "MDEyM2FiY2Q="}

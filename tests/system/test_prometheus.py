@@ -94,7 +94,7 @@ def test_promtool_checks_the_rules():
     assert sorted(names) == sorted({"CrawlStalled", "CrawlErrorRatioHigh", "CrawlerWorkerDown",
                                     "CrawlerNoWorkers", "CrawlFrontierGrowingWithoutBound",
                                     "CrawlDeadLetters", "CrawlSeenFilterNearlyFull", "CrawlerRedisUnreachable",
-                                    "CrawlLeasesExpiring"})
+                                    "CrawlLeasesExpiring", "CrawlDeliveryBacklogGrowing"})
     assert f"SUCCESS: {len(names)} rules found" in result.stdout
 
 
@@ -228,13 +228,18 @@ def prometheus(redis_server, tmp_path_factory):
                 return counts.articles == expected and counts.queued == 0 and counts.in_flight == 0
 
             _until(crawled, 90, "the crawl")
+            delivered = cli(redis_server, "deliver", f"file://{workdir}/articles/", "--group", "files",
+                            "--until-idle", "0.5")
+            assert delivered.returncode == 0, delivered.stderr
 
             def scraped():
                 # A worker's counters are final in a scrape whose frontier gauges read an
                 # idle frontier: a request is acknowledged after its stats were counted.
                 done = _query(base, "crawler_frontier_queued + crawler_frontier_in_flight == 0")
                 twice = _query(base, 'count_over_time(up{job="crawler-workers"}[1m]) >= 2')
-                return len(done) == 2 and len(twice) == 2
+                # The delivery gauges too, twice (rate() needs two samples).
+                delivery = _query(base, "count_over_time(crawler_delivered_articles_total[1m]) >= 2")
+                return len(done) == 2 and len(twice) == 2 and len(delivery) == 2
 
             _until(scraped, 30, "Prometheus to scrape the final state")
             yield base, expected, site.base_url
@@ -303,3 +308,7 @@ def test_prometheus_sees_the_crawl_as_it_was(prometheus):
         result = _query(base, gauge)
         assert [float(series["value"][1]) for series in result] == [value, value], gauge
     assert _value(base, 'sum(crawler_articles_total{outcome="stored"})') == expected
+    for gauge, value in (('crawler_delivered_articles_total{group="files"}', expected),
+                         ('crawler_delivery_backlog{group="files"}', 0), ("crawler_articles_in_stream", 0)):
+        result = _query(base, gauge)
+        assert [float(series["value"][1]) for series in result] == [value, value], gauge

@@ -11,8 +11,8 @@ import pytest
 from crawler.base import lua
 from crawler.base.keys import Keys
 
-SCRIPTS = ["ACK", "COOL", "DROP", "HEARTBEAT", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE",
-           "RETRY", "STORE"]
+SCRIPTS = ["ACK", "BACKLOG", "COOL", "DELIVERED", "DROP", "HEARTBEAT", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE",
+           "RENEW", "REQUEUE", "RETRY", "STORE"]
 FRONTIER = ["ACK", "COOL", "DROP", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
 
 
