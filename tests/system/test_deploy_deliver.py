@@ -12,7 +12,7 @@ from crawler.cli.deliver import resolve_sink
 from crawler.store.postgres import database_identity
 from crawler.store.sinks import default_group, validate_group
 from tests.support.paths import ROOT
-from tests.system.test_deploy import _compose_config, _docker_compose, _NO_COMPOSE, _one, _pod_spec
+from tests.support.deploy import NO_COMPOSE, compose_config, docker_compose, one, pod_spec
 
 DEPLOY = ROOT / "deploy"
 
@@ -49,9 +49,9 @@ def test_compose_postgres_is_optional_and_the_default_database_url(compose):
 
 
 def test_docker_compose_accepts_the_postgres_profile():
-    command = _docker_compose()
+    command = docker_compose()
     if command is None:
-        pytest.skip(_NO_COMPOSE)
+        pytest.skip(NO_COMPOSE)
     import subprocess
 
     result = subprocess.run([*command, "-f", str(DEPLOY / "compose.yaml"), "--profile", "postgres", "config",
@@ -59,15 +59,15 @@ def test_docker_compose_accepts_the_postgres_profile():
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
     assert {"deliver", "postgres"} <= set(services)
-    assert _compose_config(command, DEPLOY / "compose.yaml").returncode == 0
+    assert compose_config(command, DEPLOY / "compose.yaml").returncode == 0
 
 
 def test_k8s_deliver_reads_the_database_url_from_its_secret():
-    deliver = _one("Deployment", "crawler-deliver")
-    worker = _one("Deployment", "crawler-worker")
-    container = _pod_spec(deliver)["containers"][0]
+    deliver = one("Deployment", "crawler-deliver")
+    worker = one("Deployment", "crawler-worker")
+    container = pod_spec(deliver)["containers"][0]
     assert container["command"] == ["crawler", "deliver"]
-    assert container["image"] == _pod_spec(worker)["containers"][0]["image"]
+    assert container["image"] == pod_spec(worker)["containers"][0]["image"]
     args = container["args"]
     assert not [arg for arg in args if "://" in arg]  # the URL only from the Secret
     validate_group(args[args.index("--group") + 1])
@@ -83,5 +83,5 @@ def test_k8s_deliver_reads_the_database_url_from_its_secret():
     assert [line for line in example.splitlines() if line and not line.startswith("#")] == []
     url = next(line for line in example.splitlines() if line.startswith("# url=")).split("=", 1)[1]
     assert url.startswith("postgresql://") and "sslmode=verify-full" in url
-    assert env["REDIS_URL"] == {e["name"]: e for e in _pod_spec(worker)["containers"][0]["env"]}["REDIS_URL"]
-    assert _pod_spec(deliver)["terminationGracePeriodSeconds"] >= 30
+    assert env["REDIS_URL"] == {e["name"]: e for e in pod_spec(worker)["containers"][0]["env"]}["REDIS_URL"]
+    assert pod_spec(deliver)["terminationGracePeriodSeconds"] >= 30

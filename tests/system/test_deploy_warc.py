@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.support.paths import ROOT
-from tests.system.test_deploy import DEPLOY, _compose_config, _docker_compose
+from tests.support.deploy import DEPLOY, compose_config, docker_compose
 
 _WORKER_UID = "10001"
 
@@ -38,10 +38,10 @@ def test_compose_workers_write_warc_files_to_a_named_volume():
     assert "warc-data:/warc" in worker["volumes"] and "warc-data" in compose["volumes"]
     # The worker keeps what the shared anchor gives every service.
     assert worker["environment"]["REDIS_URL"] == compose["x-crawler"]["environment"]["REDIS_URL"]
-    command = _docker_compose()
+    command = docker_compose()
     if command is None:
         pytest.skip("no Docker Compose v2 here to resolve compose.yaml")
-    model = json.loads(_compose_config(command, DEPLOY / "compose.yaml").stdout)
+    model = json.loads(compose_config(command, DEPLOY / "compose.yaml").stdout)
     resolved = model["services"]["worker"]
     assert resolved["environment"]["WARC_DIR"] == "/warc"
     assert [(v["source"], v["target"]) for v in resolved["volumes"]] == [("warc-data", "/warc")]

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from tests.system.fakeweb import FakeWeb, article_html
+from tests.support.fakeweb import FakeWeb, article_html
 
 CLI = [sys.executable, "-m", "crawler"]
 SETTINGS = ["-s", "FRONTIER_HOST_DELAY=0", "-s", "FRONTIER_HEARTBEAT_SECONDS=0.5", "-s", "RETRY_TIMES=0"]

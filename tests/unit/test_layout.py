@@ -100,3 +100,15 @@ def test_the_scan_sees_what_a_unit_test_must_not_need():
 
 def test_each_test_is_marked_with_its_folder(request):
     assert [mark.name for mark in request.node.iter_markers() if mark.name in KINDS] == ["unit"]
+
+
+def test_no_test_module_imports_another():
+    """Shared helpers and data live in tests/support, never in a test module."""
+    wrong = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            wrong += [f"{path.relative_to(TESTS)} imports {name}" for name in names
+                      if name.startswith(("tests.unit", "tests.redis", "tests.system", "tests.test_"))]
+    assert wrong == []

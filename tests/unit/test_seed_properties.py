@@ -27,7 +27,7 @@ from crawler.frontier.seeding import (
     parse_seed_line,
     printable,
 )
-from tests.unit.test_url_properties import urls
+from tests.support.strategies import urls
 
 BOUNDED = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", 400)),
                    deadline=timedelta(milliseconds=500), suppress_health_check=[HealthCheck.too_slow])
