@@ -38,6 +38,7 @@ test-deps: $(REDISBLOOM)
 	  echo "Installing postgresql (Debian package) for crawler deliver's tests (a private server per session)"; \
 	  [ -e /etc/postgresql-common/createcluster.conf ] || { $(SUDO) mkdir -p /etc/postgresql-common && \
 	    echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.conf >/dev/null; }; \
+	  apt-cache policy postgresql 2>/dev/null | grep -q 'Candidate: [0-9]' || $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql >/dev/null \
 	    || echo "Could not install postgresql: tests/system/test_deliver.py will fail"; }
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
