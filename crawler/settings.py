@@ -56,6 +56,10 @@ CRAWLER_ALLOW_PRIVATE_NETWORKS = os.environ.get(
 ).strip().lower() in {"1", "true", "yes", "on"}
 # Scrapy's caching resolver, refusing private answers: no connection reaches one (DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.worker.netguard.GuardedResolver"
+# Only http and https are fetched: Scrapy's file, ftp, s3 and data handlers ignore the
+# host, so a file://<seeded host>/etc/passwd link would read a worker-local file.
+# The network guard refuses those schemes too (always, CRAWLER_ALLOW_PRIVATE_NETWORKS or not).
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 
 # --- Components ---------------------------------------------------------------
 # Each component carries the defaults of the settings it reads (EXTRACT_*,
@@ -80,7 +84,10 @@ EXTENSIONS = {
 
 # --- Metrics --------------------------------------------------------------------
 # Where the worker's /metrics and /healthz listen (crawler/metrics/exporter.py
-# has the other METRICS_* defaults).
-METRICS_HOST = os.environ.get("METRICS_HOST", "0.0.0.0")
+# has the other METRICS_* defaults): loopback, unless the environment says
+# otherwise. The worker image sets METRICS_HOST=0.0.0.0 so that Prometheus (and
+# only Prometheus: deploy/k8s/networkpolicy.yaml) reaches it; `crawler crawl`
+# and `crawler demo` always give their workers 127.0.0.1.
+METRICS_HOST = os.environ.get("METRICS_HOST", "127.0.0.1")
 
 FEED_EXPORT_ENCODING = "utf-8"

@@ -1,56 +1,36 @@
-"""Shared fixtures: a real redis-server on a free port for the whole session."""
+"""Shared fixtures: a real redis-server on a free port for the whole session, started only
+when a test asks for it; and each test marked with the kind its folder names.
+
+``tests/unit/`` needs no redis-server, no process and no server; ``tests/redis/`` needs the
+session's redis-server, in-process; ``tests/system/`` runs processes (workers, the CLI,
+Prometheus, nginx, redis-servers of its own) or a local HTTP site.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 import redis
 
+from tests.support.redis import free_port, start_redis_server
+
 os.environ.setdefault("CRAWLER_ALLOW_PRIVATE_NETWORKS", "1")
 
-ROOT = Path(__file__).resolve().parent.parent
-# The fundus benchmark pages (read-only, shared): beside the repository, or where
-# the workplace keeps them for a clone made elsewhere.
-FUNDUS = next((path for path in (ROOT.parent / "shared" / "benchmarks" / "fundus",
-                                 Path("/work/shared/benchmarks/fundus")) if path.is_dir()),
-              ROOT.parent / "shared" / "benchmarks" / "fundus")
+TESTS = Path(__file__).resolve().parent
+KINDS = ("unit", "redis", "system")
+"""The folders of tests/, each also a marker (pyproject.toml): ``pytest -m unit``."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_redis_server(port: int, workdir: str, *extra: str) -> subprocess.Popen:
-    """A redis-server on 127.0.0.1:``port`` with ``extra`` options, once it answers PING."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed: run `make test`, which installs it")
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", workdir, *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            return proc
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-        finally:
-            client.close()
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if TESTS in item.path.parents:
+            folder = item.path.relative_to(TESTS).parts[0]
+            if folder in KINDS:
+                item.add_marker(folder)
 
 
 @pytest.fixture(scope="session")

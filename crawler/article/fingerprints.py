@@ -14,7 +14,7 @@ a high Jaccard similarity, as estimated by MinHash: the share of the
 (:func:`estimated_jaccard`). For locality-sensitive hashing the signature is
 cut into :data:`BANDS` bands of :data:`ROWS` values (:func:`minhash_bands`).
 (The SimHash this replaced found only 11 of the 120 same-story pairs of the
-test corpus; see ``tests/test_fingerprints.py``.)
+test corpus; see ``tests/unit/article/test_fingerprints.py``.)
 
 :func:`simhash` is still computed for every article (it is a field of the
 stored schema) but no longer decides anything.

@@ -9,8 +9,8 @@ Three kinds of names live here, and nowhere else:
 * :class:`Field`: fields of the crawl-wide stats hash in Redis (``Keys.stats``),
   shared by every worker of a crawl and read by ``crawler status``, ``crawler top``
   and ``crawler crawl``. Some are written by Lua scripts, which cannot import this
-  module: :data:`LUA_FIELDS` lists them, and ``tests/test_counters.py`` checks that
-  the scripts write exactly those.
+  module: :data:`LUA_FIELDS` lists them, and ``tests/unit/base/test_counters.py``
+  checks that the scripts write exactly those.
 * :class:`Outcome`: what becomes of an article in the item pipelines.
 
 and the named groups built from them (:data:`ERROR_FIELDS` is what "errors"
@@ -53,12 +53,14 @@ class Stat:
     PAGES_FAILED: Final = "pages/failed/"  # + exception class name: see failed_stat()
     OFFSITE_DROPPED: Final = "offsite/dropped"
     LINKS_DENIED: Final = "links/denied"
+    LINKS_NOT_HTTP: Final = "links/not_http"  # file:, ftp:, mailto:... links, never followed
     # Written by the item pipelines (crawler.worker.pipelines).
     ARTICLES_STORED: Final = "articles/stored"
     ARTICLES_INVALID: Final = "articles/invalid/"  # + reason: see invalid_stat()
     DEDUPE: Final = "dedupe/"  # + duplicate outcome: see outcome_stat()
     # Written by the network guard (crawler.worker.netguard).
     NETGUARD_REFUSED: Final = "netguard/refused"
+    NETGUARD_NOT_HTTP: Final = "netguard/not_http"  # a request for another scheme than http(s)
     # Written by the frontier (crawler.frontier: scheduler, queue, politeness).
     FRONTIER_ACKED: Final = "frontier/acked"
     FRONTIER_BACKOFF: Final = "frontier/backoff"
@@ -96,6 +98,7 @@ class Field:
     SPIDER_ERRORS: Final = "spider_errors"
     REFUSED_PRIVATE: Final = "refused_private"
     REFUSED_ROBOTS: Final = "refused_robots"
+    REFUSED_SCHEME: Final = "refused_scheme"
     OFFSITE_DROPPED: Final = "offsite_dropped"
     NON_HTML: Final = "non_html"
     CORRUPT_REQUESTS: Final = "corrupt_requests"
@@ -109,6 +112,9 @@ class Field:
     LEASES_EXPIRED: Final = "leases_expired"
     # Counted by RENEW: leases a live worker found taken back when it renewed them.
     LEASES_LOST: Final = "leases_lost"
+    # Counted by REQUEUE and DROP (``crawler dead-letters --requeue``, ``--drop``).
+    DEAD_LETTERS_REQUEUED: Final = "dead_letters_requeued"
+    DEAD_LETTERS_DROPPED: Final = "dead_letters_dropped"
     # Counted by the article store's Lua script (crawler/base/lua/store.lua).
     ARTICLES_STORED: Final = "articles_stored"
     DUPLICATE_URL: Final = "duplicate_url"
@@ -142,6 +148,7 @@ PAGE_STATS: Final = {"article": Stat.PAGES_ARTICLE, "listing": Stat.PAGES_LISTIN
 #: Fields written by Lua scripts, which spell them themselves.
 LUA_FIELDS: Final = frozenset({
     Field.DEAD_LETTERS, Field.REQUESTS_RETRIED, Field.LEASES_EXPIRED, Field.LEASES_LOST,  # frontier
+    Field.DEAD_LETTERS_REQUEUED, Field.DEAD_LETTERS_DROPPED,
     Field.ARTICLES_STORED, Field.DUPLICATE_URL, Field.DUPLICATE_CONTENT,  # article store
     Field.NEAR_DUPLICATE, Field.NEAR_DUPLICATE_CANDIDATES_CAPPED,
     Field.NEAR_DUPLICATE_CANDIDATES_INVALID,
@@ -157,6 +164,7 @@ STAT_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     Field.SPIDER_ERRORS: (Stat.SPIDER_EXCEPTIONS,),
     Field.REFUSED_PRIVATE: (Stat.NETGUARD_REFUSED,),
     Field.REFUSED_ROBOTS: (Stat.ROBOTS_FORBIDDEN,),
+    Field.REFUSED_SCHEME: (Stat.LINKS_NOT_HTTP, Stat.NETGUARD_NOT_HTTP),
     Field.OFFSITE_DROPPED: (Stat.OFFSITE_DROPPED,),
     Field.NON_HTML: (Stat.PAGES_NON_HTML,),
     Field.CORRUPT_REQUESTS: (Stat.FRONTIER_CORRUPT,),
@@ -166,8 +174,10 @@ STAT_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 #: the metrics alike: requests that failed (no response, a 4xx or 5xx response, an
 #: exception in the spider). Refusals by policy are not errors.
 ERROR_FIELDS: Final = (Field.DOWNLOAD_ERRORS, Field.HTTP_ERRORS, Field.SPIDER_ERRORS)
-#: Requests or links refused by policy: private addresses, robots.txt, other sites.
-REFUSAL_FIELDS: Final = (Field.REFUSED_PRIVATE, Field.REFUSED_ROBOTS, Field.OFFSITE_DROPPED)
+#: Requests or links refused by policy: private addresses, robots.txt, other sites,
+#: schemes other than http and https.
+REFUSAL_FIELDS: Final = (Field.REFUSED_PRIVATE, Field.REFUSED_ROBOTS, Field.OFFSITE_DROPPED,
+                         Field.REFUSED_SCHEME)
 #: The other counts ``crawler status`` shows: pages skipped as not HTML, corrupt
 #: queue entries set aside, leases that expired (a worker died or stalled).
 OTHER_FIELDS: Final = (Field.NON_HTML, Field.CORRUPT_REQUESTS, Field.LEASES_EXPIRED, Field.LEASES_LOST)

@@ -44,12 +44,14 @@ class Keys:
 
     @property
     def host_next(self) -> str:
-        """HASH: host -> earliest time of its next fetch (politeness, Retry-After)."""
+        """HASH: host -> earliest time of its next fetch (politeness, Retry-After); a host with
+        nothing queued is dropped ``FRONTIER_HOST_FORGET_SECONDS`` after that time (PRUNE)."""
         return self._key("host-next")
 
     @property
     def host_delay(self) -> str:
-        """HASH: host -> its minimum delay between fetches when not the default (Crawl-delay)."""
+        """HASH: host -> its minimum delay between fetches when not the default (Crawl-delay);
+        dropped with the host's ``host_next`` (PRUNE)."""
         return self._key("host-delay")
 
     @property
@@ -69,7 +71,8 @@ class Keys:
 
     @property
     def deadletter(self) -> str:
-        """LIST: requests set aside after too many expired leases (JSON)."""
+        """LIST: requests set aside after too many failed attempts, newest first (JSON:
+        reason, attempts, request); ``crawler dead-letters`` shows, requeues or drops them."""
         return self._key("deadletter")
 
     @property
@@ -99,7 +102,8 @@ class Keys:
 
     @property
     def workers(self) -> str:
-        """ZSET: worker id -> last heartbeat (unix seconds)."""
+        """ZSET: worker id -> last heartbeat (unix seconds); silent for ten
+        ``FRONTIER_WORKER_TIMEOUT`` s, a worker is dropped (HEARTBEAT)."""
         return self._key("workers")
 
     @property

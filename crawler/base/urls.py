@@ -14,6 +14,7 @@ and :func:`display_domain` (an article's ``domain`` field). Nothing here does I/
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -29,13 +30,16 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "HTTP_SCHEMES",
     "TRACKING_PARAMS",
     "TRACKING_PREFIXES",
     "RequestFingerprinter",
     "canonical_url_for",
     "display_domain",
+    "fetch_form",
     "fingerprint",
     "fingerprint_url",
+    "is_http_url",
     "redact_url",
     "resolve_canonical",
     "same_site",
@@ -115,7 +119,7 @@ def canonical_url_for(url: str) -> str:
     scheme = parts.scheme.lower()
     if not scheme or not parts.netloc:
         return url
-    host = (parts.hostname or "").rstrip(".")
+    host = url_host(url)  # IDNA before the trailing dot goes: "a．" (a fullwidth dot) is "a."
     if ":" in host:
         host = f"[{host}]"  # IPv6 literal
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
@@ -138,6 +142,61 @@ def canonical_url_for(url: str) -> str:
         return canonicalize_url(cleaned, keep_fragments=False)
     except ValueError:
         return cleaned
+
+
+# --- Schemes --------------------------------------------------------------------
+
+#: The only schemes this service fetches, anywhere: seeds, followed links, redirects,
+#: the network guard. Scrapy also has handlers for file:, ftp:, s3: and data:, which
+#: ignore the host (a ``file://<seeded host>/etc/passwd`` link reads a worker-local file).
+HTTP_SCHEMES = frozenset({"http", "https"})
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an http or https URL (any case), the only kinds this service
+    fetches. Never raises."""
+    scheme, sep, _ = url.partition(":")
+    return bool(sep) and scheme.lower() in HTTP_SCHEMES
+
+
+# --- The form a URL is fetched in -----------------------------------------------
+
+# A host name as it is fetched: ASCII labels (IDNA), lower case, maybe a trailing dot.
+_HOST_NAME = re.compile(r"(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?")
+# An http(s) URL that Scrapy fetches exactly as written (a lower-case ASCII host
+# name, no port, nothing to escape): most seeds, passed without parsing them.
+_PLAIN_URL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[A-Za-z0-9\-._~/]*(?:\?[A-Za-z0-9\-._~=&]+)?)?")
+
+
+def fetch_form(url: str) -> str:
+    """``url`` as Scrapy's ``Request`` writes it, the form that is fetched and keyed
+    on: the host in IDNA (lower case, Unicode-normalized, zero-width characters
+    dropped: ``http://bücher.example/`` is ``http://xn--bcher-kva.example/``),
+    path and query percent-encoded as UTF-8.
+
+    Raises ValueError, with the reason, when ``url`` cannot be parsed, has no host,
+    or has a host that is neither a domain name nor an IP address (one IDNA
+    refuses, ``%`` escapes, ``<``...).
+    """
+    if _PLAIN_URL.fullmatch(url):
+        return url
+    try:
+        fetched = safe_url_string(url)
+        parts = urlsplit(fetched)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+        host = parts.hostname or ""
+    except ValueError as exc:  # UnicodeError included
+        raise ValueError(f"malformed url ({exc})") from None
+    if not host.rstrip("."):
+        raise ValueError("url has no host")
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            raise ValueError("host is not a domain name or an IP address") from None
+    elif not _HOST_NAME.fullmatch(host):
+        raise ValueError("host is not a domain name or an IP address")
+    return fetched
 
 
 # --- Hosts and sites ------------------------------------------------------------

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -46,6 +47,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="show the state of the crawl")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("dead-letters", help="list the requests set aside; queue them again or drop them")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER)
+    p.add_argument("--json", action="store_true", help="one JSON object instead of lines")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--requeue", action="store_true",
+                        help="queue every dead letter again, attempts reset")
+    action.add_argument("--drop", action="store_true", help="delete every dead letter")
 
     p = sub.add_parser("export", help="write every stored article as JSON Lines")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
@@ -95,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C where nothing is lost by stopping (crawler crawl handles its own)
 
 
 def _frontier(redis_url: str | None, spider: str, *, writes: bool = False):
@@ -110,19 +121,22 @@ def _frontier(redis_url: str | None, spider: str, *, writes: bool = False):
 
 
 def _seed(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.frontier.seeding import read_seed_lines, seed
     from crawler.worker.process import UsageError
-    from crawler.frontier.seeding import seed
 
     if not args.urls and not args.file:
         raise UsageError("give URLs or -f FILE (- for stdin)")
-    lines = list(args.urls)
+    # Bytes, decoded line by line: a line that is not UTF-8 is that line's error.
+    lines: list[str | bytes] = [os.fsencode(url) for url in args.urls]
     if args.file:
         try:
-            source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", errors="replace")
+            if args.file == "-" and sys.stdin is None:
+                raise UsageError("-f -: there is no standard input")
+            source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
         with source:
-            lines.extend(line.rstrip("\n") for line in source)
+            lines.extend(read_seed_lines(source))
     report = seed(_frontier(redis_url, args.spider, writes=True), lines, strict=args.strict, recrawl=args.recrawl)
     for number, reason, value in report.rejected:
         print(f"line {number}: {reason}: {value}", file=sys.stderr)
@@ -153,6 +167,14 @@ def _status(args: argparse.Namespace, redis_url: str | None) -> int:
     return 0
 
 
+def _dead_letters(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.cli.deadletters import run_dead_letters
+
+    action = "requeue" if args.requeue else "drop" if args.drop else None
+    run_dead_letters(_frontier(redis_url, args.spider), as_json=args.json, action=action)
+    return 0
+
+
 def _export(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.store.export import export_articles
     from crawler.worker.process import UsageError
@@ -173,7 +195,7 @@ def _export(args: argparse.Namespace, redis_url: str | None) -> int:
 def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.cli.crawl import run_crawl
     from crawler.worker.process import UsageError
-    from crawler.frontier.seeding import SeedError, parse_seed_line
+    from crawler.frontier.seeding import SeedError, parse_seed_line, printable
 
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
@@ -183,7 +205,7 @@ def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
         try:
             parse_seed_line(url)
         except SeedError as exc:
-            raise UsageError(f"{url}: {exc}") from None
+            raise UsageError(f"{printable(url, 200)}: {printable(str(exc))}") from None
     try:
         result = run_crawl(args.urls, output=Path(args.output), workers=args.workers,
                            max_pages=args.max_pages, redis_url=redis_url, spider=args.spider,
@@ -191,6 +213,16 @@ def _crawl(args: argparse.Namespace, redis_url: str | None) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     print(json.dumps(result))
+    return _crawl_exit_code(result)
+
+
+def _crawl_exit_code(result: dict) -> int:
+    """0: done; 1: a worker failed; 128 + the signal's number (130 for Ctrl-C, 143 for
+    SIGTERM): interrupted, with the articles stored so far exported."""
+    if result["interrupted"]:
+        print(f"{result['exported']} articles stored so far written to {result['output']}",
+              file=sys.stderr)
+        return 128 + int(getattr(signal, result["interrupted"]))
     return 0 if not any(result["worker_exit_codes"]) else 1
 
 
@@ -229,8 +261,9 @@ def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
         result = run_crawl([site.base_url + "/"], output=Path(args.output), workers=args.workers,
                            redis_url=redis_url, overrides=["FRONTIER_HOST_DELAY=0.05"])
     print(json.dumps(result))
-    print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
-    return 0 if not any(result["worker_exit_codes"]) else 1
+    if not result["interrupted"]:
+        print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
+    return _crawl_exit_code(result)
 
 
 def _top(args: argparse.Namespace, redis_url: str | None) -> int:
@@ -246,6 +279,6 @@ def _top(args: argparse.Namespace, redis_url: str | None) -> int:
 
 
 _COMMANDS = {
-    "seed": _seed, "worker": _worker, "status": _status, "export": _export,
+    "seed": _seed, "worker": _worker, "status": _status, "dead-letters": _dead_letters, "export": _export,
     "crawl": _crawl, "extract": _extract, "demo": _demo, "top": _top,
 }

@@ -38,6 +38,9 @@ class PrivateRedis:
              "--save", "", "--appendonly", "no", "--dir", str(self.dir),
              "--logfile", str(self.dir / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Out of the terminal's process group: a Ctrl-C must not stop it before
+            # the crawl's articles are exported from it.
+            start_new_session=True,
         )
         self.url = f"unix://{socket_path}?db=0"
         client = redis.Redis.from_url(self.url)

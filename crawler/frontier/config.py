@@ -49,6 +49,7 @@ class FrontierConfig:
     until_idle: float = defaults.FRONTIER_UNTIL_IDLE
     host_delay: float = defaults.FRONTIER_HOST_DELAY
     max_crawl_delay: float = defaults.FRONTIER_MAX_CRAWL_DELAY
+    host_forget_seconds: float = defaults.FRONTIER_HOST_FORGET_SECONDS
     backoff_seconds: float = defaults.FRONTIER_BACKOFF_SECONDS
     max_retry_after: float = defaults.FRONTIER_MAX_RETRY_AFTER
     seen: str = defaults.FRONTIER_SEEN
@@ -78,6 +79,8 @@ class FrontierConfig:
                             ("FRONTIER_MAX_RETRY_AFTER", self.max_retry_after)):
             if value < 0:
                 raise ValueError(f"{name} must be 0 or more seconds")
+        if self.host_forget_seconds <= 0:
+            raise ValueError("FRONTIER_HOST_FORGET_SECONDS must be a positive number of seconds")
         if self.seen not in ("set", "bloom"):
             raise ValueError(f"FRONTIER_SEEN must be 'set' or 'bloom', not {self.seen!r}")
         if self.bloom_capacity < 1:
@@ -98,6 +101,7 @@ class FrontierConfig:
             until_idle=_number(settings, "FRONTIER_UNTIL_IDLE", float),
             host_delay=_number(settings, "FRONTIER_HOST_DELAY", float),
             max_crawl_delay=_number(settings, "FRONTIER_MAX_CRAWL_DELAY", float),
+            host_forget_seconds=_number(settings, "FRONTIER_HOST_FORGET_SECONDS", float),
             backoff_seconds=_number(settings, "FRONTIER_BACKOFF_SECONDS", float),
             max_retry_after=_number(settings, "FRONTIER_MAX_RETRY_AFTER", float),
             seen=str(settings.get("FRONTIER_SEEN", defaults.FRONTIER_SEEN)).strip().lower(),

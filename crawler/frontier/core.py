@@ -45,7 +45,13 @@ _BATCH = 200
 
 # The frontier's scripts (crawler/base/lua): all begin with the prelude _frontier.lua,
 # so all take the same KEYS and ARGV prefix, delay.
-_SCRIPTS = ("PUSH", "LEASE", "ACK", "RENEW", "RELEASE", "REAP", "RETRY", "COOL")
+_SCRIPTS = ("PUSH", "LEASE", "ACK", "RENEW", "RELEASE", "REAP", "RETRY", "COOL", "REQUEUE", "DROP",
+            "PRUNE")
+# A worker silent for this many FRONTIER_WORKER_TIMEOUTs is removed from the
+# crawl's workers by the next heartbeat of any worker (it died without retiring).
+WORKERS_FORGOTTEN_AFTER = 10
+# Entries of each per-host hash that one PRUNE call looks at (random ones).
+PRUNE_SAMPLE = 100
 
 # The frontier of each running crawl (Frontier.for_crawler).
 _by_crawler: weakref.WeakKeyDictionary[Crawler, Frontier] = weakref.WeakKeyDictionary()
@@ -260,6 +266,19 @@ class Frontier:
             pipe.hincrby(k.stats, Field.DEAD_LETTERS, 1)
             pipe.execute()
 
+    def requeue_dead_letters(self) -> tuple[int, int, int]:
+        """Queue every dead letter again, attempts reset, in one atomic step.
+
+        Returns ``(requeued, already queued or in flight, kept)``: kept are the
+        entries that hold no request of this crawl (corrupt), left in the list.
+        """
+        requeued, already, kept = self._run("REQUEUE")
+        return requeued, already, kept
+
+    def drop_dead_letters(self) -> int:
+        """Delete every dead letter, in one atomic step; returns how many."""
+        return self._run("DROP")
+
     def add_hosts(self, hosts: Iterable[str]) -> None:
         """Allow the spider to follow links on these hosts."""
         hosts = sorted(set(hosts))
@@ -270,8 +289,19 @@ class Frontier:
         return set(self.client.smembers(self.keys.hosts))
 
     def heartbeat(self, worker_id: str, pipe: redis.client.Pipeline | None = None) -> None:
-        """Say that ``worker_id`` is alive (Redis time, like the leases)."""
-        self._heartbeat([worker_id], client=pipe or self.client)
+        """Say that ``worker_id`` is alive (Redis time, like the leases); forget the workers
+        silent for ``WORKERS_FORGOTTEN_AFTER`` times ``FRONTIER_WORKER_TIMEOUT``."""
+        forget = WORKERS_FORGOTTEN_AFTER * (self.config or FrontierConfig()).worker_timeout
+        self._heartbeat([worker_id, forget], client=pipe or self.client)
+
+    def prune(self, forget_seconds: float | None = None, sample: int = PRUNE_SAMPLE,
+              pipe: redis.client.Pipeline | None = None) -> list[int] | None:
+        """Forget the next-fetch time and delay of up to ``sample`` hosts with nothing queued
+        whose next fetch was due more than ``forget_seconds`` ago (default:
+        ``FRONTIER_HOST_FORGET_SECONDS``); returns ``[host_next removed, host_delay removed]``."""
+        if forget_seconds is None:
+            forget_seconds = (self.config or FrontierConfig()).host_forget_seconds
+        return self._run("PRUNE", sample, forget_seconds, pipe=pipe)
 
     def retire(self, worker_id: str) -> None:
         self.client.zrem(self.keys.workers, worker_id)

@@ -17,6 +17,7 @@ __all__ = [
     "FRONTIER_BLOOM_MODULE",
     "FRONTIER_HEARTBEAT_SECONDS",
     "FRONTIER_HOST_DELAY",
+    "FRONTIER_HOST_FORGET_SECONDS",
     "FRONTIER_LEASE_BATCH",
     "FRONTIER_LEASE_SECONDS",
     "FRONTIER_MAX_ATTEMPTS",
@@ -34,7 +35,8 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 FRONTIER_LEASE_SECONDS = 120.0
 # How often a worker renews its leases, pushes, acknowledges and says it is alive.
 FRONTIER_HEARTBEAT_SECONDS = 2.0
-# A worker whose last heartbeat is older than this counts as gone.
+# A worker whose last heartbeat is older than this counts as gone; ten times as
+# old, it is removed from the crawl's workers (one that died without retiring).
 FRONTIER_WORKER_TIMEOUT = 30.0
 # Requests leased per round trip (a host with a delay gives one per lease).
 FRONTIER_LEASE_BATCH = 8
@@ -46,6 +48,10 @@ FRONTIER_UNTIL_IDLE = 0.0
 # A longer robots.txt Crawl-delay wins (up to FRONTIER_MAX_CRAWL_DELAY).
 FRONTIER_HOST_DELAY = 1.0
 FRONTIER_MAX_CRAWL_DELAY = 30.0
+# A host with nothing queued whose next fetch was due this long ago is forgotten
+# (its next-fetch time and Crawl-delay in Redis); workers read a host's
+# robots.txt again after as long (RFC 9309: a cached robots.txt at most 24 h).
+FRONTIER_HOST_FORGET_SECONDS = 3600.0
 # A 429 or 503 keeps every worker off its host for Retry-After seconds (capped),
 # or FRONTIER_BACKOFF_SECONDS when the response names none.
 FRONTIER_BACKOFF_SECONDS = 10.0

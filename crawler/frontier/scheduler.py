@@ -203,7 +203,8 @@ class Scheduler(RedisScheduler):
             return True  # unknown: keep the engine asking
 
     def maintain(self) -> None:
-        """Every heartbeat: push, acknowledge, renew this worker's leases, take back expired ones."""
+        """Every heartbeat: push, acknowledge, renew this worker's leases, forget idle hosts,
+        take back expired leases."""
         try:
             self._maintain()
         except redis.RedisError as exc:
@@ -218,6 +219,7 @@ class Scheduler(RedisScheduler):
             self.frontier.heartbeat(self.worker_id, pipe=pipe)
             if leased:
                 self.frontier.renew(self.worker_id, leased, self.config.lease_seconds, pipe=pipe)
+            self.frontier.prune(pipe=pipe)  # before REAP: its reply is the last one
             self.frontier.reap(self.config.max_attempts, pipe=pipe)
             replies = pipe.execute()
         requeued, dead = replies[-1]

@@ -50,6 +50,7 @@ _REFUSALS = {
     "offsite": STAT_FIELDS[Field.OFFSITE_DROPPED],
     "private_network": STAT_FIELDS[Field.REFUSED_PRIVATE],
     "robots": STAT_FIELDS[Field.REFUSED_ROBOTS],
+    "scheme": STAT_FIELDS[Field.REFUSED_SCHEME],
     "depth_limit": (Stat.DEPTH_IGNORED,),
 }
 REFUSAL_REASONS = tuple(_REFUSALS)
@@ -57,8 +58,8 @@ _DROPS = {"corrupt": Stat.FRONTIER_CORRUPT, "unserializable": Stat.FRONTIER_UNSE
 LOG_LEVELS = ("warning", "error", "critical")
 
 # Exceptions that the downloader stats count but that are refusals, counted
-# as such (crawler.worker.netguard.RefusedAddress, robots.txt's IgnoreRequest).
-_NOT_DOWNLOAD_ERRORS = ("RefusedAddress", "IgnoreRequest")
+# as such (crawler.worker.netguard.RefusedAddress and RefusedScheme, robots.txt's IgnoreRequest).
+_NOT_DOWNLOAD_ERRORS = ("RefusedAddress", "RefusedScheme", "IgnoreRequest")
 
 
 def download_error_reason(exception_path: str) -> str | None:

@@ -39,14 +39,20 @@ class MetricsConfig:
 
     #: ``METRICS_PORT``: the worker's /metrics and /healthz (None or "": off; 0: a free port, logged).
     port: int | None = 9410
-    #: ``METRICS_HOST``: the address to listen on.
-    host: str = "0.0.0.0"
+    #: ``METRICS_HOST``: the address to listen on. Loopback: only this machine (``crawler crawl``,
+    #: ``crawler demo``); the worker image sets ``0.0.0.0`` for Prometheus to reach it.
+    host: str = "127.0.0.1"
     #: ``METRICS_CACHE_SECONDS``: the frontier gauges are read from Redis at most once per this.
     cache_seconds: float = 1.0
     #: ``METRICS_LATENCY_BUCKETS``: upper bounds of crawler_download_latency_seconds.
     latency_buckets: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
     #: ``METRICS_HEALTHZ_STALL_SECONDS``: /healthz answers 503 once the reactor has not turned this long.
     healthz_stall_seconds: float = 10.0
+    #: ``METRICS_READ_TIMEOUT``: seconds a client has to send its whole request, then it is cut off.
+    read_timeout: float = 5.0
+    #: ``METRICS_MAX_CONNECTIONS``: connections served at once (a thread each); past it, the
+    #: slowest request still arriving is cut off to make room, so probes keep being answered.
+    max_connections: int = 32
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -73,7 +79,13 @@ class MetricsConfig:
             cache_seconds=settings.getfloat("METRICS_CACHE_SECONDS", cls.cache_seconds),
             latency_buckets=buckets,
             healthz_stall_seconds=settings.getfloat("METRICS_HEALTHZ_STALL_SECONDS", cls.healthz_stall_seconds),
+            read_timeout=settings.getfloat("METRICS_READ_TIMEOUT", cls.read_timeout),
+            max_connections=settings.getint("METRICS_MAX_CONNECTIONS", cls.max_connections),
         )
+        if not config.read_timeout > 0:
+            raise ValueError("METRICS_READ_TIMEOUT must be more than 0 seconds")
+        if config.max_connections < 2:
+            raise ValueError("METRICS_MAX_CONNECTIONS must be at least 2 (a scrape and a probe)")
         if config.cache_seconds < 0:
             raise ValueError("METRICS_CACHE_SECONDS must be 0 or more")
         if config.healthz_stall_seconds <= MetricsExporter.beat_seconds:
@@ -111,7 +123,8 @@ class MetricsExporter:
         ).labels(spider)
         self.health = HealthCheck(frontier.client.ping, stall_seconds=config.healthz_stall_seconds)
         self.server = MetricsServer(make_app(self.registry, self.health), config.host,
-                                    config.port or 0)
+                                    config.port or 0, read_timeout=config.read_timeout,
+                                    max_connections=config.max_connections)
         self._beat: task.LoopingCall | None = None
         self.crawler: Crawler | None = None
 

@@ -100,32 +100,128 @@ def make_app(registry: CollectorRegistry, health: HealthCheck) -> Callable:
 
 
 class _Server(ThreadingMixIn, WSGIServer):
+    """wsgiref's server, one thread per connection, with a deadline per request and a cap.
+
+    Each connection has ``read_timeout`` seconds from its accept to the end of its
+    request's headers, however slowly the bytes come (a timeout per read would let
+    a client sending one byte a second hold its thread for ever). With
+    ``max_connections`` open, a new one makes room by closing the oldest
+    connection still sending its request, so probes and scrapes, which send theirs
+    at once, keep being answered while slow clients are cut off.
+    """
+
     daemon_threads = True
+    # The listen backlog: a burst of connections waits to be accepted instead of
+    # having its SYNs dropped (socketserver's default, 5, costs a client 1 s each).
+    request_queue_size = 128
+    read_timeout = 5.0
+    max_connections = 32
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self._lock = threading.Lock()
+        # Open connections (socket -> deadline of its request, None once it has been read).
+        self._open: dict[socket.socket, float | None] = {}
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:
+        with self._lock:
+            if len(self._open) >= self.max_connections and not self._evict_oldest():
+                # Every connection is being answered: refuse this one, it can retry.
+                self.shutdown_request(request)
+                return
+            self._open[request] = time.monotonic() + self.read_timeout
+        super().process_request(request, client_address)
+
+    def _evict_oldest(self) -> bool:
+        """Close the connection whose request has been arriving the longest (lock held)."""
+        reading = [(deadline, sock) for sock, deadline in self._open.items() if deadline is not None]
+        if not reading:
+            return False
+        _, sock = min(reading, key=lambda item: item[0])
+        self._cut(sock)
+        return True
+
+    def _cut(self, sock: socket.socket) -> None:
+        # shutdown() wakes the handler thread blocked reading it; that thread closes it.
+        self._open.pop(sock, None)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def request_read(self, sock: socket.socket) -> None:
+        """The handler has the whole request: the connection is no longer slow, whatever follows."""
+        with self._lock:
+            if sock in self._open:
+                self._open[sock] = None
+
+    def service_actions(self) -> None:
+        """Called by serve_forever between polls: cut requests past their deadline."""
+        now = time.monotonic()
+        with self._lock:
+            for sock in [sock for sock, deadline in self._open.items()
+                         if deadline is not None and deadline <= now]:
+                self._cut(sock)
+
+    def shutdown_request(self, request: socket.socket) -> None:
+        with self._lock:
+            self._open.pop(request, None)
+        super().shutdown_request(request)
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _Handler(WSGIRequestHandler):
+    # A timeout per read too, so that a handler whose socket was never cut still ends.
+    timeout = _Server.read_timeout
+
+    def setup(self) -> None:
+        self.timeout = self.server.read_timeout
+        super().setup()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if parsed:
+            self.server.request_read(self.connection)
+        return parsed
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except OSError:
+            pass  # a connection cut for being slow, or reset by its client
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base signature
         """Scrapes every few seconds are not worth a log line."""
 
 
 class MetricsServer:
-    """Serves a WSGI app on ``host:port`` from a daemon thread (port 0: a free one)."""
+    """Serves a WSGI app on ``host:port`` from a daemon thread (port 0: a free one).
 
-    def __init__(self, app: Callable, host: str, port: int) -> None:
+    ``read_timeout``: seconds a client has to send its whole request;
+    ``max_connections``: connections open at once (each one a thread) before the
+    slowest request still arriving is cut off to make room.
+    """
+
+    def __init__(self, app: Callable, host: str, port: int, *, read_timeout: float = 5.0,
+                 max_connections: int = 32) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.read_timeout = read_timeout
+        self.max_connections = max_connections
         self._httpd: WSGIServer | None = None
 
     def start(self) -> int:
         """Bind and serve; returns the port. Raises OSError when it cannot bind."""
-        server_class = _Server
+        attrs = {"read_timeout": self.read_timeout, "max_connections": self.max_connections}
         if ":" in self.host:
-            server_class = type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
+            attrs["address_family"] = socket.AF_INET6
+        server_class = type("_Server", (_Server,), attrs)
         self._httpd = make_server(self.host, self.port, self.app, server_class=server_class,
-                                  handler_class=_QuietHandler)
+                                  handler_class=_Handler)
         self.port = self._httpd.server_port
-        threading.Thread(target=self._httpd.serve_forever, name="metrics-http", daemon=True).start()
+        # A short poll interval: service_actions() cuts slow requests between polls.
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                         name="metrics-http", daemon=True).start()
         return self.port
 
     def stop(self) -> None:

@@ -14,7 +14,7 @@ from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
 from crawler.article.extract import extract_article
-from crawler.base.urls import url_host
+from crawler.base.urls import is_http_url, url_host
 from crawler.frontier.core import Frontier
 from crawler.base.counters import Stat, failed_stat
 
@@ -38,8 +38,10 @@ class NewsSpider(scrapy.Spider):
     time during the crawl. Links of "More <Section>" blocks are followed
     first (``LINKS_RELATED_PRIORITY``); links to other sites are counted
     (``offsite/dropped``) and dropped, and so are links matching
-    ``LINKS_DENY_PATTERNS`` (crawler traps); ``DEPTH_LIMIT`` bounds the rest,
-    and ``LINKS_MAX_PER_PAGE`` the links read from one page.
+    ``LINKS_DENY_PATTERNS`` (crawler traps) and links that are not http or
+    https (``links/not_http``: Scrapy's link extractor keeps ``file:`` and
+    ``ftp:``); ``DEPTH_LIMIT`` bounds the rest, and ``LINKS_MAX_PER_PAGE`` the
+    links read from one page.
 
     A page is read (its article extracted, its links listed) in a thread of
     the spider's own pool (``EXTRACT_THREADS``), never on the reactor's: however
@@ -131,6 +133,9 @@ class NewsSpider(scrapy.Spider):
         boosted = set(related)
         urls = related + [url for url in links if url not in boosted]
         for url in dict.fromkeys(urls):
+            if not is_http_url(url):
+                stats.inc_value(Stat.LINKS_NOT_HTTP)
+                continue
             if url_host(url) not in allowed:
                 stats.inc_value(Stat.OFFSITE_DROPPED)
                 continue

@@ -1,9 +1,18 @@
-"""Refuse to fetch private, loopback, link-local and metadata addresses.
+"""Refuse to fetch anything but http(s), and private, loopback, link-local and metadata addresses.
+
+Only http and https are fetched (:data:`crawler.base.urls.HTTP_SCHEMES`): Scrapy's
+file, ftp, s3 and data handlers ignore the host, so a ``file://<seeded host>/``
+link would read a worker-local file. That check is always on; the service also
+disables those handlers (``DOWNLOAD_HANDLERS``), and the spider and ``crawler
+seed`` refuse such URLs before they are queued.
 
 The check runs on the resolved address of every request that reaches the
 downloader, redirects included (a redirect is a new request), not on the
 text of the URL: a public name that resolves to 10.0.0.5 is refused too.
-``CRAWLER_ALLOW_PRIVATE_NETWORKS=1`` lifts it (the demo and the tests do).
+``CRAWLER_ALLOW_PRIVATE_NETWORKS=1`` lifts the address check (the demo and the
+tests do), never the scheme check. A request that names its own proxy
+(``meta["proxy"]``, not one from the environment) has the proxy's address checked
+too: the resolver never sees an IP literal.
 
 Two layers: :class:`PrivateNetworkGuard`, a downloader middleware, refuses the
 request with a clear log line and a count; :class:`GuardedResolver`, the
@@ -11,7 +20,8 @@ reactor's DNS resolver (``TWISTED_DNS_RESOLVER``), refuses to hand a forbidden a
 to any connection. The second closes DNS rebinding, where a name answers the
 middleware's lookup with a public address and the connection's own lookup,
 moments later, with a private one. Behind an HTTP proxy the connection goes to
-the proxy, so the resolver checks the proxy's address.
+the proxy, so the resolver checks the proxy's name (an IP literal is never
+looked up: the middleware checks it).
 """
 
 from __future__ import annotations
@@ -21,14 +31,16 @@ import ipaddress
 import logging
 import socket
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
 from crawler.base.counters import Stat
+from crawler.base.urls import is_http_url
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -42,7 +54,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GuardedResolver", "PrivateNetworkGuard", "RefusedAddress", "is_forbidden_address"]
+__all__ = ["GuardedResolver", "PrivateNetworkGuard", "RefusedAddress", "RefusedScheme",
+           "is_forbidden_address"]
 
 # Ranges that `ipaddress` does not already call private, loopback, link-local,
 # reserved, multicast or unspecified, but that still reach internal services.
@@ -56,7 +69,11 @@ _CACHE_SECONDS = 60.0
 
 
 class RefusedAddress(IgnoreRequest):
-    """The request's host resolves to an address this crawler must not fetch."""
+    """The request's host (or proxy) resolves to an address this crawler must not fetch."""
+
+
+class RefusedScheme(IgnoreRequest):
+    """The request's URL is not http or https."""
 
 
 def is_forbidden_address(address: str) -> bool:
@@ -70,29 +87,49 @@ def is_forbidden_address(address: str) -> bool:
 
 
 class PrivateNetworkGuard:
-    """Downloader middleware refusing requests to forbidden addresses (stats ``netguard/refused``)."""
+    """Downloader middleware refusing requests for other schemes than http and https
+    (stats ``netguard/not_http``, always) and to forbidden addresses (``netguard/refused``,
+    unless ``CRAWLER_ALLOW_PRIVATE_NETWORKS``)."""
 
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, *, refuse_private: bool = True,
+                 cache_size: int = 10_000) -> None:
         self.stats = stats
-        self._cache: dict[str, tuple[float, list[str]]] = {}
+        self.refuse_private = refuse_private
+        # hostname -> (expiry, addresses), least recently used first; at most cache_size.
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[float, list[str]]] = OrderedDict()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if crawler.settings.getbool("CRAWLER_ALLOW_PRIVATE_NETWORKS"):
-            raise NotConfigured("CRAWLER_ALLOW_PRIVATE_NETWORKS is set")
-        return cls(crawler.stats)
+        # The size of Scrapy's own DNS cache (DNSCACHE_SIZE, 10,000): one bound for both.
+        return cls(crawler.stats, refuse_private=not crawler.settings.getbool("CRAWLER_ALLOW_PRIVATE_NETWORKS"),
+                   cache_size=max(1, crawler.settings.getint("DNSCACHE_SIZE", 10_000)))
 
     async def process_request(self, request: Request) -> None:
-        hostname = urlsplit(request.url).hostname
-        if not hostname:
+        if not is_http_url(request.url):
+            self.stats.inc_value(Stat.NETGUARD_NOT_HTTP)
+            logger.warning("Refused %s: only http and https URLs are fetched", request.url[:200])
+            raise RefusedScheme(f"only http and https are fetched, not {request.url.partition(':')[0][:20]!r}")
+        if not self.refuse_private:
             return None
+        hostname = urlsplit(request.url).hostname
+        if hostname:
+            await self._check(request, hostname, "")
+        proxy = request.meta.get("proxy")
+        # A proxy that HttpProxyMiddleware took from the environment is the
+        # operator's (it marks it "_scheme_proxy"); any other came with the request.
+        if proxy and not request.meta.get("_scheme_proxy"):
+            proxy_host = _proxy_host(str(proxy))
+            if proxy_host:
+                await self._check(request, proxy_host, "proxy ")
+
+    async def _check(self, request: Request, hostname: str, what: str) -> None:
         for address in await self._resolve(hostname):
             if is_forbidden_address(address):
                 self.stats.inc_value(Stat.NETGUARD_REFUSED)
-                logger.warning("Refused %s: %s resolves to %s, a private address",
-                               request.url, hostname, address)
-                raise RefusedAddress(f"private network address {address} for {hostname}")
-        return None
+                logger.warning("Refused %s: %s%s resolves to %s, a private address",
+                               request.url, what, hostname, address)
+                raise RefusedAddress(f"private network address {address} for {what}{hostname}")
 
     async def _resolve(self, hostname: str) -> list[str]:
         try:
@@ -103,6 +140,7 @@ class PrivateNetworkGuard:
         now = time.monotonic()
         cached = self._cache.get(hostname)
         if cached and cached[0] > now:
+            self._cache.move_to_end(hostname)
             return cached[1]
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(hostname, None, type=socket.SOCK_STREAM)
@@ -110,7 +148,20 @@ class PrivateNetworkGuard:
             return []  # let the download fail with its own DNS error
         addresses = sorted({info[4][0] for info in infos})
         self._cache[hostname] = (now + _CACHE_SECONDS, addresses)
+        self._cache.move_to_end(hostname)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
         return addresses
+
+
+def _proxy_host(proxy: str) -> str:
+    """The host of a proxy URL, which Scrapy accepts without a scheme too ("" if none)."""
+    if "://" not in proxy:
+        proxy = "http://" + proxy
+    try:
+        return urlsplit(proxy).hostname or ""
+    except ValueError:
+        return ""
 
 
 class GuardedResolver(CachingThreadedResolver):

@@ -1,7 +1,8 @@
-"""robots.txt, with every request waiting for it given the parsed rules."""
+"""robots.txt, with every request waiting for it given the parsed rules, read again when old."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobotsTxtMiddleware
@@ -9,15 +10,22 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.frontier.config import FrontierConfig
+
 if TYPE_CHECKING:
     from scrapy import Request
+    from scrapy.crawler import Crawler
     from scrapy.robotstxt import RobotParser
 
 __all__ = ["RobotsTxtMiddleware"]
 
+# How often (seconds) every expired robots.txt is dropped, not only the one asked for.
+_SWEEP_SECONDS = 60.0
+
 
 class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):
-    """Scrapy's RobotsTxtMiddleware without its race (Scrapy 2.19, asyncio reactor).
+    """Scrapy's RobotsTxtMiddleware without its race (Scrapy 2.19, asyncio reactor), and
+    with an age limit.
 
     While a host's robots.txt is being fetched, Scrapy's middleware makes every
     other request for that host await one shared Deferred through
@@ -25,12 +33,44 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):
     waiter gets the parser, every later one gets None, which means "no
     robots.txt", and its request is fetched even when robots.txt forbids it.
     Here each waiter awaits a Deferred of its own, chained to the shared one.
+
+    Scrapy keeps a host's robots.txt for the life of the process. Here it is read
+    again once older than ``max_age`` (``FRONTIER_HOST_FORGET_SECONDS``): the
+    frontier forgets an idle host's Crawl-delay after as long, and reading
+    robots.txt again sets it again; a site's new rules are obeyed; and the cache
+    holds only the hosts of the last ``max_age`` seconds.
     """
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.max_age = FrontierConfig.from_settings(crawler.settings).host_forget_seconds
+        self._parsed_at: dict[str, float] = {}
+        self._swept_at = time.monotonic()
+
+    def forget_old(self, netloc: str, now: float) -> None:
+        """Drop the robots.txt of ``netloc`` when older than ``max_age`` (and, once a
+        minute, every other one that is)."""
+        if now - self._swept_at >= _SWEEP_SECONDS:
+            self._swept_at = now
+            for other in [n for n, at in self._parsed_at.items() if now - at > self.max_age]:
+                self._forget(other)
+        parsed_at = self._parsed_at.get(netloc)
+        if parsed_at is not None and now - parsed_at > self.max_age:
+            self._forget(netloc)
+
+    def _forget(self, netloc: str) -> None:
+        if not isinstance(self._parsers.get(netloc), Deferred):  # never one being fetched
+            self._parsers.pop(netloc, None)
+            self._parsed_at.pop(netloc, None)
+
     async def robot_parser(self, request: Request) -> RobotParser | None:
-        pending = self._parsers.get(urlparse_cached(request).netloc)
+        netloc = urlparse_cached(request).netloc
+        self.forget_old(netloc, time.monotonic())
+        pending = self._parsers.get(netloc)
         if not isinstance(pending, Deferred):
-            return await super().robot_parser(request)
+            parser = await super().robot_parser(request)
+            self._parsed_at.setdefault(netloc, time.monotonic())
+            return parser
         mine: Deferred = Deferred()
 
         def relay(result):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "crawler"
+from tests.support.paths import ROOT
+
+PACKAGE = ROOT / "crawler"
 
 # Lower layers first; a module may import its own layer and those before it.
 LAYERS = ["base", "article", "store", "frontier", "metrics", "worker", "spiders", "cli"]

@@ -52,7 +52,8 @@ local function retry(item, max_attempts, reason, t)
   local n = redis.call('HINCRBY', K_ATTEMPTS, item, 1)
   if n >= max_attempts then
     redis.call('HDEL', K_ATTEMPTS, item)
-    redis.call('LPUSH', K_DEADLETTER, cjson.encode({reason = reason .. ' ' .. n .. ' times', request = item}))
+    redis.call('LPUSH', K_DEADLETTER, cjson.encode({reason = reason .. ' ' .. n .. ' times', attempts = n,
+                                                    request = item}))
     redis.call('HINCRBY', K_STATS, 'dead_letters', 1)
     return 0
   end
