@@ -9,17 +9,19 @@ and prints the seconds per page (median of ``--runs`` runs), each page in a
 child process killed after ``--timeout`` seconds::
 
     .venv/bin/python -m benchmarks.hostile [--runs 3] [--timeout 60] [--only NAME ...]
-    .venv/bin/python -m benchmarks.hostile --crawl [--lease 3]
+    .venv/bin/python -m benchmarks.hostile --crawl [--lease 3] [--workers 2]
 
 Goal: no page takes more than 1 s.
 
-``--crawl`` measures the worker instead: the same pages served by a local
-HTTP server on 127.0.0.1, crawled by one real ``crawler worker`` against a
-private redis-server with short leases (``--lease`` seconds, renewed every
-``--lease``/3 s) until idle, while this process polls the worker's
-heartbeat in Redis and its ``/healthz`` every 0.1 s. It prints the longest
-gap between two heartbeats, the ``/healthz`` answers other than 200, and the
-expired and lost leases and dead letters of the crawl. Goal: none of them.
+``--crawl`` measures workers instead (:func:`crawl`): the same pages served by
+a local HTTP server on 127.0.0.1, crawled by ``--workers`` real ``crawler
+worker`` processes against a private redis-server with short leases
+(``--lease`` seconds, renewed every ``--lease``/3 s) until idle, while this
+process polls each worker's heartbeat in Redis and its ``/healthz`` every
+0.1 s. A worker that stalls past its lease has it taken back by another. It
+prints the longest a live worker went without a heartbeat, the ``/healthz``
+answers other than 200, and the expired and lost leases and dead letters of
+the crawl. Goal: none of them, and no heartbeat older than the lease.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import json
 import logging
 import multiprocessing
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -40,6 +43,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -77,9 +81,20 @@ def _page(body: str, head: str = "", *, article: bool = True) -> str:
             f"{meta}{head}</head><body><h1>Hostile page</h1>{body}</body></html>")
 
 
+_VOCABULARY = ("harbour council budget river school market bridge festival library station museum "
+               "orchard ferry tram bakery clinic stadium garden theatre factory vineyard lighthouse "
+               "quarry meadow canal workshop archive pier mayor tenants rent flood storm repair "
+               "hospital nurses teachers pupils farmers harvest drought rail strike court judge "
+               "election voters budget deficit tax hearing report inquiry police fire rescue").split()
+# The story of the page being built: build() draws it from the page's name, so
+# that no two pages are duplicates of each other when a worker stores them.
+_story_seed = 0
+
+
 def _article(extra: str = "", head: str = "") -> str:
     """An ordinary article page (so that extraction runs to the end) with ``extra`` after its text."""
-    paragraphs = "".join(f"<p>{_prose(60, i)}.</p>" for i in range(8))
+    words = random.Random(_story_seed)
+    paragraphs = "".join(f"<p>{' '.join(words.choice(_VOCABULARY) for _ in range(60))}.</p>" for _ in range(8))
     return _page(f"<article><p class='byline'>By Jane Doe</p>{paragraphs}</article>{extra}", head)
 
 
@@ -339,6 +354,8 @@ PAGES: dict[str, Callable[[], str | bytes]] = {
 
 def build(name: str) -> bytes:
     """The page ``name`` of :data:`PAGES` as UTF-8 bytes (at most :data:`MAX_BYTES`)."""
+    global _story_seed
+    _story_seed = zlib.crc32(name.encode())
     page = PAGES[name]()
     data = page if isinstance(page, bytes) else page.encode("utf-8")
     assert len(data) <= MAX_BYTES, (name, len(data))
@@ -454,80 +471,121 @@ def serve(pages: dict[str, bytes]) -> Iterator[str]:
         server.server_close()
 
 
-def crawl(pages: dict[str, bytes], *, lease: float = 3.0, until_idle: float = 3.0,
-          timeout: float = 600.0, extra: tuple[str, ...] = ()) -> dict:
-    """Crawl ``pages`` from a local site with one real worker; what its leases and health did.
+def crawl(pages: dict[str, bytes], *, redis_url: str | None = None, workers: int = 2, lease: float = 3.0,
+          until_idle: float = 3.0, settings: tuple[str, ...] = (), timeout: float = 600.0) -> dict:
+    """Crawl ``pages`` from a local site with ``workers`` real workers; what their leases and health did.
 
-    Starts a private redis-server on a free loopback port, seeds the site's
-    index, runs ``crawler worker --until-idle`` with ``FRONTIER_LEASE_SECONDS=lease``
-    (heartbeat every ``lease``/3 s, ``extra`` more ``-s`` options) and polls
-    its heartbeat and ``/healthz`` every 0.1 s until it exits. Returns
-    ``{"seconds", "exit_code", "max_heartbeat_gap", "healthz_failures",
-    "healthz_checks", "leases_expired", "leases_lost", "dead_letters",
-    "articles", "pages", "log"}``.
+    Serves ``pages`` (:func:`serve`), seeds the site's index in ``redis_url``
+    (an emptied Redis; by default a private redis-server on a free loopback
+    port), runs ``crawler worker --until-idle`` ``workers`` times with
+    ``FRONTIER_LEASE_SECONDS=lease``, a heartbeat every ``lease``/3 s and
+    ``DEPTH_LIMIT=1`` (the pages' own links are read, not fetched), plus
+    ``settings`` (``NAME=VALUE``), and polls every worker's heartbeat in Redis
+    and its ``/healthz`` every 0.1 s until all have exited. With two workers or
+    more, one that stalls past its lease has it taken back by another, as in
+    a real crawl. Returns ``{"base", "seconds", "exit_codes",
+    "max_heartbeat_gap", "healthz_checks", "healthz_failures" (the answers other than 200),
+    "leases_expired", "leases_lost", "dead_letters", "articles" (stored
+    URLs), "pages", "logs"}``.
     """
-    import redis
+    with contextlib.ExitStack() as stack:
+        if redis_url is None:
+            redis_url = stack.enter_context(_private_redis())
+        return _crawl(pages, redis_url, workers, lease, until_idle, settings, timeout)
 
+
+@contextlib.contextmanager
+def _private_redis() -> Iterator[str]:
     workdir = tempfile.mkdtemp(prefix="bench-hostile-")
     port = _free_port()
     server = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(port),
                                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    redis_url = f"redis://127.0.0.1:{port}/0"
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _crawl(pages: dict[str, bytes], redis_url: str, workers: int, lease: float, until_idle: float,
+           settings: tuple[str, ...], timeout: float) -> dict:
+    import redis
+
     client = redis.Redis.from_url(redis_url, decode_responses=True)
+    keys = Keys("news")
     cli = [sys.executable, "-m", "crawler", "--redis-url", redis_url]
     env = {**os.environ, "CRAWLER_ALLOW_PRIVATE_NETWORKS": "1"}
-    log = tempfile.TemporaryFile(mode="w+")
-    keys = Keys("news")
+    root = Path(__file__).resolve().parents[1]
+    logs = [tempfile.TemporaryFile(mode="w+") for _ in range(workers)]
     try:
         _wait_for(client.ping)
         with serve(pages) as base:
-            subprocess.run([*cli, "seed", base + "/"], check=True, capture_output=True, env=env)
-            metrics = _free_port()
-            settings = ["FRONTIER_HOST_DELAY=0", f"FRONTIER_LEASE_SECONDS={lease}",
-                        f"FRONTIER_HEARTBEAT_SECONDS={lease / 3}", "FRONTIER_MAX_ATTEMPTS=10",
-                        "ROBOTSTXT_OBEY=False", "LOG_LEVEL=INFO", *extra]
-            worker = subprocess.Popen(
-                [*cli, "worker", "--until-idle", str(until_idle), "--metrics-port", str(metrics),
-                 *(arg for s in settings for arg in ("-s", s))],
-                stdout=log, stderr=subprocess.STDOUT, env=env)
-            started = time.monotonic()
-            gap, last, checks, failures = 0.0, None, 0, 0
-            while worker.poll() is None and time.monotonic() - started < timeout:
-                beats = client.zrange(keys.workers, 0, -1, withscores=True)
-                if beats:
-                    beat = max(score for _, score in beats)
-                    if last is not None and beat > last:
-                        gap = max(gap, beat - last)
-                    last = beat if last is None or beat > last else last
+            subprocess.run([*cli, "seed", base + "/"], check=True, capture_output=True, env=env, cwd=root)
+            options = ["FRONTIER_HOST_DELAY=0", f"FRONTIER_LEASE_SECONDS={lease}",
+                       f"FRONTIER_HEARTBEAT_SECONDS={lease / 3}", "FRONTIER_MAX_ATTEMPTS=3",
+                       "DEPTH_LIMIT=1", "ROBOTSTXT_OBEY=False", "LOG_LEVEL=INFO", *settings]
+            ports = [_free_port() for _ in range(workers)]
+            procs = [subprocess.Popen(
+                [*cli, "worker", "--until-idle", str(until_idle), "--metrics-port", str(port),
+                 *(arg for option in options for arg in ("-s", option))],
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root) for port, log in zip(ports, logs)]
+            try:
+                started = time.monotonic()
+                gap, checks, failures = 0.0, 0, []
+                answered = [False] * workers
+                while any(p.poll() is None for p in procs) and time.monotonic() - started < timeout:
                     secs, micros = client.time()
                     now = secs + micros / 1e6
-                    gap = max(gap, now - last)
-                    checks += 1
-                    failures += not _healthy(metrics)
-                time.sleep(0.1)
-            if worker.poll() is None:
-                worker.kill()
-            worker.wait()
+                    # A worker's score is its last heartbeat; it leaves the set as it closes.
+                    beats = client.zrange(keys.workers, 0, -1, withscores=True)
+                    gap = max([gap, *(now - beat for _, beat in beats)])
+                    crawling = {int(worker.rsplit(":", 2)[1]) for worker, _ in beats}  # host:pid:random
+                    for i, (proc, port) in enumerate(zip(procs, ports)):
+                        if proc.pid not in crawling:
+                            continue  # starting, or closing (its metrics server stops with it)
+                        status = _health(port)
+                        answered[i] = answered[i] or status == 200
+                        if not answered[i]:
+                            continue
+                        if status != 200 and not any(f":{proc.pid}:" in worker for worker in client.zrange(
+                                keys.workers, 0, -1)):
+                            continue  # it closed meanwhile
+                        checks += 1
+                        if status != 200:
+                            failures.append((round(time.monotonic() - started, 1), i, status))
+                    time.sleep(0.1)
+            finally:  # whatever happened (a timeout of the caller too): no worker is left behind
+                for proc in procs:
+                    if proc.poll() is None:
+                        proc.kill()
+                    proc.wait()
             seconds = time.monotonic() - started
-        status = json.loads(subprocess.run([*cli, "status", "--json"], check=True, capture_output=True,
-                                           text=True, env=env).stdout)
+        exported = subprocess.run([*cli, "export"], check=True, capture_output=True, text=True, env=env,
+                                  cwd=root).stdout
         stats = client.hgetall(keys.stats)
-        log.seek(0)
-        return {
-            "seconds": seconds, "exit_code": worker.returncode, "max_heartbeat_gap": gap,
-            "healthz_checks": checks, "healthz_failures": failures,
+        result = {
+            "base": base, "seconds": seconds, "exit_codes": [proc.returncode for proc in procs],
+            "max_heartbeat_gap": gap, "healthz_checks": checks, "healthz_failures": failures,
             "leases_expired": int(stats.get(Field.LEASES_EXPIRED, 0)),
             "leases_lost": int(stats.get(Field.LEASES_LOST, 0)),
-            "dead_letters": status["dead_letters"], "articles": status["articles_stored"],
-            "pages": int(stats.get(Field.PAGES, 0)), "log": log.read(),
+            "dead_letters": client.llen(keys.deadletter),
+            "articles": sorted(json.loads(line)["url"] for line in exported.splitlines()),
+            "pages": int(stats.get(Field.PAGES, 0)), "logs": [],
         }
+        for log in logs:
+            log.seek(0)
+            result["logs"].append(log.read())
+        return result
     finally:
-        log.close()
+        for log in logs:
+            log.close()
         client.close()
-        server.terminate()
-        server.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _wait_for(check: Callable[[], object], seconds: float = 10.0) -> None:
@@ -542,28 +600,36 @@ def _wait_for(check: Callable[[], object], seconds: float = 10.0) -> None:
             time.sleep(0.05)
 
 
-def _healthy(port: int) -> bool:
+def _health(port: int) -> int | str:
+    """The HTTP status of ``/healthz`` on ``port``; "refused" when nothing listens, "timeout" after 2 s."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except urllib.error.URLError as error:
+        return "refused" if isinstance(error.reason, ConnectionRefusedError) else "timeout"
+    except OSError:
+        return "timeout"
 
 
-def _run_crawl(names: list[str], lease: float) -> int:
+def _run_crawl(names: list[str], lease: float, workers: int) -> int:
     pages = {name: build(name) for name in names}
-    result = crawl(pages, lease=lease)
-    print(f"One worker crawled {len(pages)} hostile pages ({sum(map(len, pages.values())) / 2**20:.1f} MiB) "
+    result = crawl(pages, lease=lease, workers=workers)
+    print(f"{workers} workers crawled {len(pages)} hostile pages ({sum(map(len, pages.values())) / 2**20:.1f} MiB) "
           f"in {result['seconds']:.1f} s, FRONTIER_LEASE_SECONDS={lease:g} (heartbeat every {lease / 3:g} s):")
-    for key in ("exit_code", "pages", "articles", "max_heartbeat_gap", "healthz_checks",
+    for key in ("exit_codes", "pages", "max_heartbeat_gap", "healthz_checks",
                 "healthz_failures", "leases_expired", "leases_lost", "dead_letters"):
         value = result[key]
         print(f"  {key:<18} {value:.2f}" if isinstance(value, float) else f"  {key:<18} {value}")
-    met = (result["exit_code"] == 0 and result["max_heartbeat_gap"] < lease and not result["healthz_failures"]
+    print(f"  {'articles':<18} {len(result['articles'])}")
+    met = (not any(result["exit_codes"]) and result["max_heartbeat_gap"] < lease
+           and not result["healthz_failures"]
            and not (result["leases_expired"] or result["leases_lost"] or result["dead_letters"]))
-    print(f"Goal: no lease of the live worker expires, /healthz always 200: {'met' if met else 'NOT met'}.")
+    print(f"Goal: no lease of a live worker expires, /healthz always 200: {'met' if met else 'NOT met'}.")
     if not met:
-        print(result["log"][-3000:], file=sys.stderr)
+        for log in result["logs"]:
+            print(log[-3000:], file=sys.stderr)
     return 0 if met else 1
 
 
@@ -574,10 +640,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=sorted(PAGES), metavar="NAME", help="these pages only")
     parser.add_argument("--crawl", action="store_true", help="crawl the pages with a real worker instead")
     parser.add_argument("--lease", type=float, default=3.0, help="FRONTIER_LEASE_SECONDS of --crawl")
+    parser.add_argument("--workers", type=int, default=2, help="workers of --crawl")
     args = parser.parse_args(argv)
     names = args.only or list(PAGES)
     if args.crawl:
-        return _run_crawl(names, args.lease)
+        return _run_crawl(names, args.lease, args.workers)
     return _run_extraction(names, args.runs, args.timeout)
 
 
