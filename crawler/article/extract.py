@@ -147,7 +147,11 @@ def extract_article(
     ``language``; ``site_name``; ``domain`` (:func:`crawler.base.urls.display_domain`);
     ``related`` (:func:`crawler.article.related.find_related`). Absent values are None.
 
-    Never raises: a failure is logged and gives ``None``.
+    Reads at most the page's first :data:`_MAX_ELEMENTS` elements and
+    :data:`_MAX_TEXT_CHARS` characters of text (the rest is not parsed), and
+    every step reads what it is given in linear time: no page, however
+    hostile, holds the caller for long. Never raises: a failure is logged and
+    gives ``None``.
     """
     try:
         return _extract(html, url, content_type)

@@ -56,7 +56,7 @@ _ARTICLE_TYPES = frozenset(
     TechArticle Report BlogPosting LiveBlogPosting""".split()
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# A "//" comment line. Its leading blanks do not cross lines: "\\s*" would read
+# A "//" comment line. Its leading blanks do not cross lines: "\s*" would read
 # each run of blank lines again from every line of it (quadratic in the run).
 _JS_JUNK_RE = re.compile(r"<!\[CDATA\[|\]\]>|<!--|-->|^[ \t]*//.*$", re.M)
 # What one page's JSON-LD may make extraction read: this many blocks, each of
@@ -115,6 +115,8 @@ def read_declared(tree: HtmlElement) -> Declared:
     lose the others; a block extruct rejects is retried leniently (comments,
     CDATA markers, trailing commas and text around the JSON removed) and dropped
     when that fails too. Nested objects (an ItemList's articles) are not nodes.
+    Only the first :data:`_MAX_JSONLD_BLOCKS` blocks are read, and none of over
+    :data:`_MAX_JSONLD_CHARS` characters.
     """
     nodes = _jsonld_nodes(tree)
     article = next((n for n in nodes if node_types(n) & _ARTICLE_TYPES), None) or {}
