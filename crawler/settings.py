@@ -70,6 +70,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.worker.robots.RobotsTxtMiddleware": 100,
     "crawler.frontier.politeness.RetryAfterMiddleware": 590,
+    # After every other middleware (Scrapy's go up to 900): it archives each response as
+    # received, before it is decompressed, redirected or retried (crawler/worker/warc.py).
+    "crawler.worker.warc.WarcWriterMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {}
 ITEM_PIPELINES = {
@@ -81,6 +84,11 @@ EXTENSIONS = {
     "crawler.worker.heartbeat.WorkerHeartbeat": 100,
     "crawler.metrics.MetricsExporter": 110,
 }
+
+# --- WARC archive ---------------------------------------------------------------
+# Every response is written as WARC into this folder (empty: none); `crawler worker --warc DIR`
+# sets it too. WARC_MAX_BYTES (rotation) has its default on the middleware.
+WARC_DIR = os.environ.get("WARC_DIR", "")
 
 # --- Metrics --------------------------------------------------------------------
 # Where the worker's /metrics and /healthz listen (crawler/metrics/exporter.py

@@ -72,8 +72,9 @@ class Bench:
         report = seed(Frontier.from_settings(settings, SPIDER, check=True), [self.start_url])
         assert report.accepted == 1, report
 
-    def crawl(self, mode: str, tag: str, profile: Path | None = None) -> Run:
-        """Crawl the whole site with ``mode`` from an empty Redis; raises RunFailed."""
+    def crawl(self, mode: str, tag: str, profile: Path | None = None, settings: dict | None = None) -> Run:
+        """Crawl the whole site with ``mode`` (and ``settings`` on top of its own) from an empty
+        Redis; raises RunFailed."""
         workers = 2 if mode == OURS2 else 1
         worker_mode = OURS if mode == OURS2 else mode
         self.client.flushall()
@@ -85,7 +86,7 @@ class Bench:
         for n in range(workers):
             config = {"mode": worker_mode, "redis_url": self.redis.url, "start_url": self.start_url,
                       "result": str(self.workdir / f"{tag}-{n}.json"),
-                      "profile": str(profile) if profile else None}
+                      "profile": str(profile) if profile else None, "settings": settings or {}}
             results.append(Path(config["result"]))
             logs.append(self.workdir / f"{tag}-{n}.log")
             with logs[-1].open("w") as log:

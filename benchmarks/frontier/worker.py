@@ -4,7 +4,7 @@
 
 CONFIG_JSON holds ``mode`` (plain, ours or stock), ``redis_url``,
 ``start_url``, ``result`` (where to write the figures as JSON) and optionally
-``profile`` (a cProfile output path). The worker prints "ready" once
+``profile`` (a cProfile output path) and ``settings`` (added to the configuration's). The worker prints "ready" once
 everything is imported and crawls when it reads "go" on stdin, so that two
 workers start together. Round trips and commands sent to Redis are counted by
 :data:`TRAFFIC`, installed before anything connects.
@@ -169,7 +169,8 @@ def run(config: dict) -> int:
     TRAFFIC.install()
     from scrapy.crawler import CrawlerProcess
 
-    process = CrawlerProcess(crawl_settings(config["mode"], config["redis_url"]))
+    # "settings", when given, are added to the configuration's (the WARC benchmark's archive).
+    process = CrawlerProcess({**crawl_settings(config["mode"], config["redis_url"]), **config.get("settings", {})})
     crawler = process.create_crawler(LinkSpider)
     cpu: dict[str, float] = {}
     crawler.signals.connect(lambda spider: cpu.__setitem__("opened", time.process_time()),

@@ -61,6 +61,11 @@ class Stat:
     # Written by the network guard (crawler.worker.netguard).
     NETGUARD_REFUSED: Final = "netguard/refused"
     NETGUARD_NOT_HTTP: Final = "netguard/not_http"  # a request for another scheme than http(s)
+    # Written by the WARC archive (crawler.worker.warc).
+    WARC_RECORDS: Final = "warc/records"
+    WARC_BYTES: Final = "warc/bytes"
+    WARC_FILES: Final = "warc/files"
+    WARC_ERRORS: Final = "warc/errors"
     # Written by the frontier (crawler.frontier: scheduler, queue, politeness).
     FRONTIER_ACKED: Final = "frontier/acked"
     FRONTIER_BACKOFF: Final = "frontier/backoff"

@@ -6,7 +6,8 @@ deduplicated by it (:func:`fingerprint`), so each page is fetched once, by
 every worker; stored articles are identified by it (:func:`resolve_canonical`).
 
 This module is the one place that reads a host out of a URL: :func:`url_host`
-(the host the frontier queues, throttles and allows by), :func:`site_of` and
+(the host the frontier queues, throttles and allows by), :func:`host_header`
+(the ``Host`` a request sends, for the WARC archive), :func:`site_of` and
 :func:`same_site` (the one same-site rule: related links, declared canonicals)
 and :func:`display_domain` (an article's ``domain`` field). Nothing here does I/O.
 """
@@ -37,6 +38,7 @@ __all__ = [
     "canonical_url_for",
     "display_domain",
     "fetch_form",
+    "host_header",
     "fingerprint",
     "fingerprint_url",
     "is_http_url",
@@ -218,6 +220,20 @@ def url_host(url: str) -> str:
     except ValueError:
         return ""
     return (host or "").lower().rstrip(".")
+
+
+def host_header(url: str) -> str:
+    """The ``Host`` header an HTTP client sends for ``url``: its host, with the port unless
+    it is the scheme's default, without userinfo ("" when it cannot be parsed)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    authority = parts.netloc.rpartition("@")[2]
+    if port is not None and port == {"http": 80, "https": 443}.get(parts.scheme):
+        authority = authority.rpartition(":")[0]
+    return authority
 
 
 def site_of(url: str) -> str | None:

@@ -41,6 +41,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="serve Prometheus metrics on this port (0: a free one)")
     p.add_argument("--until-idle", type=float, default=None, metavar="SECONDS",
                    help="exit once the whole frontier has been idle this long")
+    p.add_argument("--warc", default=None, metavar="DIR",
+                   help="write every response as WARC into DIR (the WARC_DIR setting)")
     p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                    help="override a setting")
 
@@ -72,6 +74,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="extract articles from saved HTML files")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--url", default=None, help="the URL the pages were fetched from")
+
+    p = sub.add_parser("reextract", help="extract articles again from WARC files, fetching nothing")
+    p.add_argument("paths", nargs="+", metavar="WARC", help="WARC files, or folders of them")
+    p.add_argument("-o", "--output", default="-", help="JSON Lines output file (default: stdout)")
+    p.add_argument("--store", action="store_true",
+                   help="also send the articles through the pipelines into the crawl's store (dedupe included)")
+    p.add_argument("--spider", default=_DEFAULT_SPIDER, help="the crawl to store into (with --store)")
+    p.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a setting (EXTRACT_MIN_WORDS, DEDUPE_*, ...)")
 
     p = sub.add_parser("demo", help="crawl the bundled demo news site")
     p.add_argument("-o", "--output", default="articles.jsonl")
@@ -156,6 +167,10 @@ def _worker(args: argparse.Namespace, redis_url: str | None) -> int:
         if not 0 <= args.metrics_port <= 65535:
             raise UsageError("--metrics-port must be between 0 and 65535")
         settings.set("METRICS_PORT", args.metrics_port, priority="cmdline")
+    if args.warc is not None:
+        if not args.warc.strip():
+            raise UsageError("--warc needs a folder")
+        settings.set("WARC_DIR", args.warc, priority="cmdline")
     return run_worker(settings, args.spider)
 
 
@@ -250,6 +265,34 @@ def _extract(args: argparse.Namespace, redis_url: str | None) -> int:
     return 0
 
 
+def _reextract(args: argparse.Namespace, redis_url: str | None) -> int:
+    import redis
+
+    from crawler.cli.reextract import reextract
+    from crawler.worker.process import UsageError, project_settings
+
+    settings = project_settings(redis_url, args.settings)
+
+    def error(message: str) -> None:
+        print(f"crawler reextract: {message}", file=sys.stderr)
+
+    try:
+        out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    try:
+        report = reextract(args.paths, out, settings, spider=args.spider, store=args.store, on_error=error)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except redis.RedisError as exc:
+        raise UsageError(f"Redis failed, articles after this point are not stored: {exc}") from None
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    print(json.dumps(report.as_dict()), file=sys.stderr)
+    return 1 if report.unreadable else 0
+
+
 def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.cli.crawl import run_crawl
     from crawler.demo import serve
@@ -280,5 +323,5 @@ def _top(args: argparse.Namespace, redis_url: str | None) -> int:
 
 _COMMANDS = {
     "seed": _seed, "worker": _worker, "status": _status, "dead-letters": _dead_letters, "export": _export,
-    "crawl": _crawl, "extract": _extract, "demo": _demo, "top": _top,
+    "crawl": _crawl, "extract": _extract, "reextract": _reextract, "demo": _demo, "top": _top,
 }

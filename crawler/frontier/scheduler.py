@@ -31,7 +31,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EngineIncompatible", "Scheduler", "engine_in_progress", "new_worker_id"]
+__all__ = ["EngineIncompatible", "Scheduler", "engine_in_progress", "new_worker_id", "request_failed"]
+
+#: A Scrapy signal, sent with ``request=``: this request's work was not done although Scrapy
+#: will finish it (a component could not keep its response, as the WARC archive does when a
+#: write fails), so it must not be acknowledged. The scheduler retries it, as it retries a
+#: request an article of which could not be stored (``item_error``).
+request_failed = object()
 
 
 class EngineIncompatible(RuntimeError):
@@ -103,7 +109,14 @@ class Scheduler(RedisScheduler):
         frontier = Frontier.for_crawler(crawler)
         scheduler = cls(frontier, crawler, frontier.config, new_worker_id())
         crawler.signals.connect(scheduler.item_error, signal=signals.item_error)
+        crawler.signals.connect(scheduler.fail, signal=request_failed)
         return scheduler
+
+    def fail(self, request: Request) -> None:
+        """Retry ``request`` once Scrapy is done with it, instead of acknowledging it
+        (the :data:`request_failed` signal)."""
+        if request in self.queue.held:
+            self._failed.add(request)
 
     def item_error(self, item, response, failure) -> None:
         """An item of this response could not be processed: do not acknowledge the request."""
@@ -252,7 +265,7 @@ class Scheduler(RedisScheduler):
         if failed:
             self._failed.difference_update(failed)
             requeued, dead = self.queue.retry(failed, self.config.max_attempts)
-            logger.warning("%d requests whose articles could not be stored will be retried "
+            logger.warning("%d requests whose articles or responses could not be stored will be retried "
                            "(%d set aside after %d attempts)", requeued, dead, self.config.max_attempts)
             self.stats.inc_value(Stat.FRONTIER_RETRIED, requeued)
             finished = [request for request in finished if request not in failed]

@@ -30,6 +30,20 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _T = TypeVar("_T")
 
 
+def html_content_type(response: scrapy.http.Response) -> str | None:
+    """The Content-Type header of ``response`` ("" when there is none) if the spider
+    extracts from it, None if it is not an HTML page with a body (``crawler reextract``
+    applies the same rule to archived responses)."""
+    content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+    declared = content_type.split(";", 1)[0].strip().lower()
+    # Scrapy sniffs the body when the declared type is unknown (a PDF can
+    # pass for text): trust the declaration when there is one.
+    if (not isinstance(response, TextResponse) or not response.body
+            or (declared and declared not in _HTML_TYPES)):
+        return None
+    return content_type
+
+
 class NewsSpider(scrapy.Spider):
     """Reads news articles and follows links on the sites it was seeded with.
 
@@ -94,12 +108,8 @@ class NewsSpider(scrapy.Spider):
         yield  # an async generator that yields nothing: seeds come from Redis
 
     async def parse(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        declared = content_type.split(";", 1)[0].strip().lower()
-        # Scrapy sniffs the body when the declared type is unknown (a PDF can
-        # pass for text): trust the declaration when there is one.
-        if (not isinstance(response, TextResponse) or not response.body
-                or (declared and declared not in _HTML_TYPES)):
+        content_type = html_content_type(response)
+        if content_type is None:
             self.crawler.stats.inc_value(Stat.PAGES_NON_HTML)
             return
         article, links = await self._in_thread(self._read, response, content_type)

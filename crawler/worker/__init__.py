@@ -1,2 +1,2 @@
 """The Scrapy components of a worker: item pipelines, heartbeat, network guard,
-robots.txt, and the process that runs them."""
+robots.txt, the WARC archive, and the process that runs them."""

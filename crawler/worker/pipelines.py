@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
     from typing_extensions import Self
 
-__all__ = ["DedupeStorePipeline", "NormalizePipeline", "ValidatePipeline"]
+__all__ = ["DedupeStorePipeline", "NormalizePipeline", "ValidatePipeline", "invalid_reason"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,16 @@ class NormalizePipeline:
             raise DropItem(f"invalid article: {exc}", log_level="INFO") from exc
 
 
+def invalid_reason(item: dict[str, Any], min_words: int) -> tuple[str, str] | None:
+    """Why :class:`ValidatePipeline` drops ``item``: ``(reason, message)``, or None when it is valid."""
+    if not item.get("title"):
+        return "no_title", "article has no title"
+    words = count_words(item.get("body") or "")
+    if words >= min_words:
+        return None
+    return "too_short", f"article body has {words} words, fewer than {min_words}"
+
+
 class ValidatePipeline:
     """Drops articles without a title or with fewer than ``min_words`` words
     of body (``EXTRACT_MIN_WORDS``), counted as extraction counts them
@@ -100,14 +110,10 @@ class ValidatePipeline:
         self.client.hincrby(self.keys.stats, Field.ARTICLES_INVALID, 1)
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if not item.get("title"):
-            reason, message = "no_title", "article has no title"
-        else:
-            words = count_words(item.get("body") or "")
-            if words >= self.min_words:
-                return item
-            reason = "too_short"
-            message = f"article body has {words} words, fewer than {self.min_words}"
+        invalid = invalid_reason(item, self.min_words)
+        if invalid is None:
+            return item
+        reason, message = invalid
         if self.stats is not None:
             self.stats.inc_value(invalid_stat(reason))
         await _in_thread(self._invalid)

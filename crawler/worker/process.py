@@ -45,12 +45,20 @@ def project_settings(redis_url: str | None = None, overrides: list[str] | None =
 def run_worker(settings: Settings, spider: str) -> int:
     """Run one worker until it is stopped (or idle, with FRONTIER_UNTIL_IDLE); return its exit code.
 
-    Raises :class:`UsageError` for an unknown spider and
+    Raises :class:`UsageError` for an unknown spider or a ``WARC_DIR`` it cannot write in, and
     :class:`crawler.base.connection.RedisUnavailable` when Redis does not answer.
     """
     if spider not in get_spider_loader(settings).list():
         raise UsageError(f"unknown spider {spider!r} (available: "
                          f"{', '.join(get_spider_loader(settings).list())})")
+    warc_dir = (settings.get("WARC_DIR") or "").strip()
+    if warc_dir:
+        from crawler.worker.warc import prepare_directory
+
+        try:
+            prepare_directory(warc_dir)
+        except OSError as exc:
+            raise UsageError(f"cannot write WARC files in {warc_dir}: {exc.strerror or exc}") from None
     connect(settings.get("REDIS_URL"), check=True)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
