@@ -107,8 +107,9 @@ def readability_lines(tree: HtmlElement, url: str) -> list[str]:
         # readability drops hidden elements from the tree it is given: give it a copy.
         summary = Document(copy.deepcopy(tree), url=url).summary(html_partial=True)
         return html_lines(lxml.html.fragment_fromstring(summary, create_parent="div"))
-    except (ParserError, ValueError, TypeError) as error:
-        logger.debug("readability found no article on %s: %s", url, error)
+    except (ParserError, ValueError, TypeError, AssertionError) as error:
+        # readability asserts one <body>, and puts the whole page in the message.
+        logger.debug("readability found no article on %s: %.200s", url, error)
     except Exception:  # noqa: BLE001 - other candidates may still give a body
         logger.warning("readability failed on %s", url, exc_info=True)
     return []

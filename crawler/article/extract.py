@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import lxml.html
 from lxml import etree
-from lxml.etree import ParserError
 from w3lib.encoding import html_to_unicode
 
+from crawler.article.bounded import count_elements, raw_text_within
 from crawler.article.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
 from crawler.article.metadata import (
     canonical_url,
@@ -49,6 +49,8 @@ from crawler.article.text import (
 from crawler.base.urls import display_domain
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from lxml.html import HtmlElement
 
     from crawler.article.metadata import Declared
@@ -69,6 +71,21 @@ _SHORT_LINE = 30
 # A body shorter than this many words is doubtful: other extractors are asked too.
 _DOUBT_WORDS = 150
 _SNIFF_BYTES = 65536
+# What one page may make extraction read: its first _MAX_ELEMENTS elements and
+# _MAX_TEXT_CHARS characters of text (scripts and styles not counted), and as
+# much of its JSON-LD text. The largest of 80 real news pages has 2,564
+# elements and 92,281 characters of text; a page past either is cut there, so
+# that no page holds a worker for long (issue 10: hostile pages of 5 MiB).
+_MAX_ELEMENTS = 10_000
+_MAX_TEXT_CHARS = 300_000
+_RAW_TEXT_TAGS = frozenset({"script", "style"})
+_MAX_STANDFIRST_PLACES = 10
+_FEED_CHARS = 65536
+# Blanks a text may hold around the words compared with it.
+_RAW_SLACK = 4096
+# Past these a doubtful body gets no second opinion (see _too_big_to_compare).
+_MAX_COMPARED_ELEMENTS = 5_000
+_MAX_COMPARED_WORDS = 20_000
 # Encodings a detector is trusted with; any other guess is a Western page in windows-1252.
 _TRUSTED_GUESSES = frozenset(
     """gb2312 gbk gb18030 hz big5 big5hkscs cp950 shift_jis cp932 euc_jp iso2022_jp euc_kr cp949
@@ -81,7 +98,8 @@ _NON_HTML_TYPES = re.compile(
     r"^\s*(image|audio|video|font)/|^\s*application/(pdf|zip|gzip|json|javascript"
     r"|msword|vnd\.)|^\s*text/(css|javascript|csv)", re.I)
 _TAG_RE = re.compile(r"<[a-zA-Z!]")
-_TAG_STRIP_RE = re.compile(r"<[^>]*>")
+# No "<" inside a tag: a run of "<" without ">" is then read once, not once per "<".
+_TAG_STRIP_RE = re.compile(r"<[^<>]*>")
 _NON_ASCII_RE = re.compile(rb"[\x80-\xff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -129,7 +147,11 @@ def extract_article(
     ``language``; ``site_name``; ``domain`` (:func:`crawler.base.urls.display_domain`);
     ``related`` (:func:`crawler.article.related.find_related`). Absent values are None.
 
-    Never raises: a failure is logged and gives ``None``.
+    Reads at most the page's first :data:`_MAX_ELEMENTS` elements and
+    :data:`_MAX_TEXT_CHARS` characters of text (the rest is not parsed), and
+    every step reads what it is given in linear time: no page, however
+    hostile, holds the caller for long. Never raises: a failure is logged and
+    gives ``None``.
     """
     try:
         return _extract(html, url, content_type)
@@ -223,13 +245,74 @@ def _parse(html: str | bytes, content_type: str | None) -> HtmlElement | None:
     if not html or html[:64].lstrip().startswith("%PDF") or not _TAG_RE.search(html, 0, _SNIFF_BYTES):
         return None
     html = _XML_DECL_RE.sub("", html, count=1)
-    parser = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, remove_pis=True)
     for text in (html, _CONTROL_RE.sub("", html)):  # NUL and control characters make lxml refuse a str
         try:
-            return lxml.html.document_fromstring(text, parser=parser)
-        except (ParserError, ValueError):
+            tree = _feed(text)
+        except (etree.LxmlError, ValueError):
             continue
+        if tree is not None:
+            _truncate(tree)
+            return tree
     return None
+
+
+def _feed(html: str) -> HtmlElement | None:
+    """The document of ``html`` as lxml.html builds it, parsed only as far as
+    :func:`_truncate` keeps it: the parser is fed :data:`_FEED_CHARS` at a
+    time until it has seen more than :data:`_MAX_ELEMENTS` elements. ``None``
+    for an empty document."""
+    parser = etree.HTMLPullParser(events=("start",), collect_ids=False, remove_comments=True, remove_pis=True)
+    parser.set_element_class_lookup(lxml.html.HtmlElementClassLookup())
+    elements = 0
+    for start in range(0, len(html), _FEED_CHARS):
+        parser.feed(html[start:start + _FEED_CHARS])
+        elements += sum(1 for _ in parser.read_events())
+        if elements > _MAX_ELEMENTS:
+            break
+    return parser.close()
+
+
+def _truncate(tree: HtmlElement) -> None:
+    """Cut ``tree`` after its first :data:`_MAX_ELEMENTS` elements or
+    :data:`_MAX_TEXT_CHARS` characters of text, whichever comes first.
+
+    Everything after the cut (in document order) is removed; the element where
+    the text runs out keeps its text up to the limit and loses its children.
+    """
+    elements = chars = 0
+    for element in tree.iter():
+        elements += 1
+        if elements > _MAX_ELEMENTS:
+            logger.debug("page cut after %d elements", _MAX_ELEMENTS)
+            _drop_following(element, keep=False)
+            return
+        if not (isinstance(element.tag, str) and element.tag in _RAW_TEXT_TAGS):
+            chars += len(element.text or "")
+        if chars > _MAX_TEXT_CHARS:
+            logger.debug("page cut after %d characters of text", _MAX_TEXT_CHARS)
+            text = element.text or ""
+            element.text = text[:max(0, len(text) - (chars - _MAX_TEXT_CHARS))]
+            del element[:]
+            _drop_following(element, keep=True)
+            return
+        # A tail is read after the element's children, but counted here: a
+        # budget, not a position.
+        chars += len(element.tail or "")
+
+
+def _drop_following(element: HtmlElement, *, keep: bool) -> None:
+    """Remove all that follows ``element`` in document order, and ``element`` too unless ``keep``."""
+    node = element
+    while (parent := node.getparent()) is not None:
+        index = parent.index(node)
+        del parent[index + 1:]
+        if node is not element:
+            node.tail = None
+        node = parent
+    if keep:
+        element.tail = None
+    else:
+        element.getparent().remove(element)
 
 
 # --- Body -----------------------------------------------------------------------
@@ -263,7 +346,7 @@ def _body(tree: HtmlElement, url: str, drop: set[str], links: set[str],
         return Candidate(name, _check_against(kept, reference), link_lines)
 
     first = candidate("trafilatura", trafilatura_lines(tree, url))
-    if not second_opinion or not _doubtful(first):
+    if not second_opinion or not _doubtful(first) or _too_big_to_compare(tree, first):
         return first.lines, first.link_lines
     candidates = [
         first,
@@ -281,6 +364,15 @@ def _doubtful(candidate: Candidate) -> bool:
     counts = [count_words(line) for line in candidate.lines]
     prose = sum(count >= PROSE_WORDS for count in counts)
     return sum(counts) < _DOUBT_WORDS or prose < 3 or candidate.link_lines > 0.3 * (len(candidate.lines) + 1)
+
+
+def _too_big_to_compare(tree: HtmlElement, first: Candidate) -> bool:
+    """Whether asking three more extractors would cost too much: a page of over
+    :data:`_MAX_COMPARED_ELEMENTS` elements, or a first body of over
+    :data:`_MAX_COMPARED_WORDS` words (each extractor and the comparison read
+    all of it; real doubtful bodies are short)."""
+    return (count_elements(tree, _MAX_COMPARED_ELEMENTS) > _MAX_COMPARED_ELEMENTS
+            or sum(map(count_words, first.lines)) > _MAX_COMPARED_WORDS)
 
 
 def _clean_lines(lines: list[str], drop: set[str], links: set[str]) -> tuple[list[str], int]:
@@ -312,20 +404,34 @@ def _reference(declared: Declared) -> list[str]:
     """The page's own text of the article from its JSON-LD, as paragraphs.
 
     A live blog's updates (headline, then text) when there are any, else the
-    ``articleBody``; ``[]`` when the page has neither.
+    ``articleBody``; ``[]`` when the page has neither. At most
+    :data:`_MAX_TEXT_CHARS` characters of it are read, as of the page.
     """
     for node in declared.nodes:
         updates = node.get("liveBlogUpdate") if "LiveBlogPosting" in node_types(node) else None
         if isinstance(updates, list):
-            paragraphs = [clean_text(u.get(k)) for u in updates if isinstance(u, dict)
-                          for k in ("headline", "articleBody")]
-            if any(paragraphs):
-                return [p for p in paragraphs if p]
+            texts = (u.get(k) for u in updates if isinstance(u, dict) for k in ("headline", "articleBody"))
+            paragraphs = [p for p in map(clean_text, _within_budget(texts)) if p]
+            if paragraphs:
+                return paragraphs
     body = declared.article.get("articleBody")
     if not isinstance(body, str):
         return []
+    body = body[:_MAX_TEXT_CHARS]
     body = _TAG_STRIP_RE.sub(" ", body) if "<" in body else body  # some sites put HTML in it
     return [p for p in map(clean_text, body.split("\n")) if p]
+
+
+def _within_budget(texts: Iterable[object]) -> Iterator[object]:
+    """``texts`` until they add up to :data:`_MAX_TEXT_CHARS` characters (the last one cut)."""
+    left = _MAX_TEXT_CHARS
+    for text in texts:
+        if isinstance(text, str):
+            if left <= 0:
+                return
+            text = text[:left]
+            left -= len(text)
+        yield text
 
 
 def _check_against(lines: list[str], reference: list[str]) -> list[str]:
@@ -361,12 +467,15 @@ def _with_standfirst(tree: HtmlElement, lines: list[str], summaries: tuple) -> l
     for summary in map(clean_text, summaries):
         if not summary or count_words(summary) < 5 or text_key(summary)[:80] in text:
             continue
-        for node in _XPATH_TEXT_START(tree, start=summary[:30]):
+        # The first few places only: a page may repeat the start of its description at will.
+        for node in _XPATH_TEXT_START(tree, start=summary[:30])[:_MAX_STANDFIRST_PLACES]:
             element = node.getparent()
             for _ in range(3):  # the text may start in an <em> or <a> of the paragraph
-                if element is None:
+                # Longer than the summary (and any blanks around it): so is every parent.
+                shown = None if element is None else raw_text_within(element, len(summary) + _RAW_SLACK)
+                if shown is None:
                     break
-                if text_key(element.text_content()) == text_key(summary):
+                if text_key(shown) == text_key(summary):
                     return [summary, *lines]
                 element = element.getparent()
     return lines

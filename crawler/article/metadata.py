@@ -12,6 +12,7 @@ and parsing dates is :mod:`crawler.article.normalize`'s job.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -22,7 +23,9 @@ from urllib.parse import urljoin
 from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
 from htmldate import find_date
+from lxml import etree
 
+from crawler.article.bounded import in_document_order, raw_text_within
 from crawler.article.text import clean_text, split_authors
 from crawler.base.urls import same_site
 
@@ -53,17 +56,33 @@ _ARTICLE_TYPES = frozenset(
     TechArticle Report BlogPosting LiveBlogPosting""".split()
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_JS_JUNK_RE = re.compile(r"<!\[CDATA\[|\]\]>|<!--|-->|^\s*//.*$", re.M)
+# A "//" comment line. Its leading blanks do not cross lines: "\s*" would read
+# each run of blank lines again from every line of it (quadratic in the run).
+_JS_JUNK_RE = re.compile(r"<!\[CDATA\[|\]\]>|<!--|-->|^[ \t]*//.*$", re.M)
+# What one page's JSON-LD may make extraction read: this many blocks, each of
+# at most this many characters (the largest of 80 real news pages: 5 blocks, 39,650).
+_MAX_JSONLD_BLOCKS = 20
+_MAX_JSONLD_CHARS = 1_000_000
 _TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 _TITLE_SEP_RE = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022\u00bb]\s+|:\s+")
-_XPATH_ITEMPROP_AUTHORS = (
-    './/*[@itemprop="author"]//*[@itemprop="name"]'
-    '|.//*[@itemprop="author"][not(.//*[@itemprop="name"])]'
+# XPath unions ("a | b") are quadratic in libxml2: each alternative is queried
+# alone and the results merged in document order (crawler.article.bounded).
+_XPATHS_ITEMPROP_AUTHORS = (
+    etree.XPath('.//*[@itemprop="author"]//*[@itemprop="name"]'),
+    etree.XPath('.//*[@itemprop="author"][not(.//*[@itemprop="name"])]'),
 )
-_XPATH_BYLINE = (
-    './/*[@class][contains(@class, "byline") or contains(@class, "author")]'
-    '|.//p[starts-with(normalize-space(substring(., 1, 40)), "By ")]'
+_XPATHS_REL_AUTHOR = (etree.XPath('.//a[@rel="author"]'),)
+_XPATHS_BYLINE = (
+    etree.XPath('.//*[@class][contains(@class, "byline") or contains(@class, "author")]'),
+    etree.XPath('.//p[starts-with(normalize-space(substring(., 1, 40)), "By ")]'),
 )
+_XPATHS_ARTICLE_TIME = (etree.XPath(".//article//time"), etree.XPath(".//main//time"))
+_XPATH_TIME = etree.XPath(".//time")
+_XPATH_ITEMPROP = etree.XPath(".//*[@itemprop=$prop]")
+_MAX_NAME_CHARS = 80
+_MAX_BYLINE_CHARS = 120
+# Blanks a name or byline may hold around it and still be read as one.
+_RAW_SLACK = 4096
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished",
                    "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued",
                    "dcterms.created", "sailthru.date", "parsely-pub-date")
@@ -96,6 +115,8 @@ def read_declared(tree: HtmlElement) -> Declared:
     lose the others; a block extruct rejects is retried leniently (comments,
     CDATA markers, trailing commas and text around the JSON removed) and dropped
     when that fails too. Nested objects (an ItemList's articles) are not nodes.
+    Only the first :data:`_MAX_JSONLD_BLOCKS` blocks are read, and none of over
+    :data:`_MAX_JSONLD_CHARS` characters.
     """
     nodes = _jsonld_nodes(tree)
     article = next((n for n in nodes if node_types(n) & _ARTICLE_TYPES), None) or {}
@@ -197,13 +218,14 @@ def find_authors(tree: HtmlElement, declared: Declared) -> tuple[list[str], str]
     if names:
         return list(dict.fromkeys(n for n in names if "://" not in n)), ""
     # Names marked up as such (microdata, rel=author links), then a byline to parse.
-    for path in (_XPATH_ITEMPROP_AUTHORS, './/a[@rel="author"]'):
-        names = [n.strip(" ,;") for n in (clean_text(el.text_content()) for el in tree.xpath(path)) if n]
-        names = [n for n in names if 1 < len(n) <= 80 and "://" not in n]
+    for queries in (_XPATHS_ITEMPROP_AUTHORS, _XPATHS_REL_AUTHOR):
+        texts = (raw_text_within(el, _MAX_NAME_CHARS + _RAW_SLACK) for el in in_document_order(tree, *queries))
+        names = [n.strip(" ,;") for n in map(clean_text, texts) if n]
+        names = [n for n in names if 1 < len(n) <= _MAX_NAME_CHARS and "://" not in n]
         if names:
             return list(dict.fromkeys(names)), ""
-    texts = (clean_text(element.text_content()) for element in tree.xpath(_XPATH_BYLINE))
-    byline = next((text for text in texts if text and len(text) <= 120), "")
+    texts = (raw_text_within(el, _MAX_BYLINE_CHARS + _RAW_SLACK) for el in in_document_order(tree, *_XPATHS_BYLINE))
+    byline = next((text for text in map(clean_text, texts) if text and len(text) <= _MAX_BYLINE_CHARS), "")
     return split_authors(byline), byline
 
 
@@ -251,7 +273,11 @@ def canonical_url(tree: HtmlElement, declared: Declared, url: str) -> str | None
 def _jsonld_nodes(tree: HtmlElement) -> list[dict]:
     extractor = JsonLdExtractor()
     nodes: list[dict] = []
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
+    scripts = tree.iterfind('.//script[@type="application/ld+json"]')
+    for script in itertools.islice(scripts, _MAX_JSONLD_BLOCKS):
+        if len(script.text or "") > _MAX_JSONLD_CHARS:
+            logger.debug("skipping a JSON-LD block of over %d characters", _MAX_JSONLD_CHARS)
+            continue
         try:
             items = extractor.extract_items(script)
         except Exception:  # noqa: BLE001 - extruct gave up on this block: try leniently
@@ -274,7 +300,7 @@ def _lenient_json(text: str) -> list:
     end = max(text.rfind("}"), text.rfind("]"))
     try:
         data = json.loads(_CONTROL_RE.sub(" ", text[start:end + 1]), strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         logger.debug("dropping an unparsable JSON-LD block")
         return []
     return data if isinstance(data, list) else [data]
@@ -307,14 +333,18 @@ def _name(value: Any) -> str | None:
 
 
 def _time(tree: HtmlElement, prop: str, *, fallback: bool = True) -> str | None:
-    paths = [f'.//*[@itemprop="{prop}"]/@datetime|.//*[@itemprop="{prop}"]/@content']
+    """The first non-blank ``datetime`` or ``content`` of an ``itemprop=prop`` element;
+    with ``fallback``, else the ``datetime`` of a ``<time>`` in ``<article>`` or
+    ``<main>``, else of any ``<time>``."""
+    values = (value for element in _XPATH_ITEMPROP(tree, prop=prop)
+              for name, value in element.items() if name in ("datetime", "content"))
     if fallback:  # the article's own <time> before one in a header or teaser
-        paths += [".//article//time/@datetime|.//main//time/@datetime", ".//time/@datetime"]
-    for path in paths:
-        value = next((v.strip() for v in tree.xpath(path) if v.strip()), None)
-        if value:
-            return value
-    return None
+        values = itertools.chain(
+            values,
+            (element.get("datetime") for element in in_document_order(tree, *_XPATHS_ARTICLE_TIME)),
+            (element.get("datetime") for element in _XPATH_TIME(tree)),
+        )
+    return next((value.strip() for value in values if value and value.strip()), None)
 
 
 def _htmldate(tree: HtmlElement) -> str | None:

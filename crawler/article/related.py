@@ -14,6 +14,7 @@ raise on odd markup, and only :func:`strip_related_blocks` modifies the tree.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -21,11 +22,12 @@ from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
 
+from crawler.article.bounded import count_elements
 from crawler.article.text import fold_spaces
 from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from lxml.html import HtmlElement
 
@@ -44,6 +46,21 @@ _MAX_HEADING_CHARS = 48
 _MAX_SECTION_WORDS = 4
 _MAX_CLIMB = 4
 _MAX_HEADLINE_CHARS = 300
+_MAX_TEASER_CHARS = 5000
+# How much of a page the scan reads (the bounds that keep it linear): the first
+# _MAX_HEADINGS headings among the first _MAX_CANDIDATES text nodes that may open
+# one; a heading of at most _MAX_HEADING_ELEMENTS elements; a block of at most
+# _MAX_BLOCK_SIBLINGS siblings holding _MAX_BLOCK_ELEMENTS elements, and its first
+# _MAX_BLOCK_LINKS links. Real blocks hold a few dozen links in a few hundred elements.
+_MAX_HEADINGS = 50
+_MAX_CANDIDATES = 2000
+_MAX_HEADING_ELEMENTS = 64
+_MAX_BLOCK_SIBLINGS = 100
+_MAX_BLOCK_ELEMENTS = 2000
+_MAX_BLOCK_LINKS = 100
+# Blanks a text may hold beyond its length limit before it is taken for a long one.
+_RAW_SLACK = 4096
+_NON_SPACE_RE = re.compile(r"[^\s\u200b\ufeff]")
 
 _TEASER_CLASS_RE = re.compile(r"excerpt|summary|teaser|dek|description|standfirst", re.I)
 _TITLE_CLASS_RE = re.compile(r"title|headline", re.I)
@@ -89,17 +106,28 @@ def find_related(tree: HtmlElement, url: str) -> list[dict]:
     ``teaser`` is the item's teaser paragraph as printed (a trailing "[...]"
     kept) or ``""``; ``section`` is the name from the block's heading. Links
     off the site of ``url`` (:func:`crawler.base.urls.same_site`), the heading's
-    own links and links back to ``url`` are skipped. ``tree`` is not modified.
+    own links and links back to ``url`` are skipped; a block's links past its
+    first :data:`_MAX_BLOCK_LINKS` are not read. ``tree`` is not modified.
     """
     page = urldefrag(url)[0]
     found: dict[str, dict] = {}
+    targets: dict[str | None, str | None] = {}
+
+    def target_of(href: str | None) -> str | None:
+        if href not in targets:
+            targets[href] = _absolute(href, url)
+        return targets[href]
+
     for heading, section, members in _blocks(tree, brands=False):
-        for link in _block_links(members, heading):
-            target = _absolute(link.get("href"), url)
+        texts: dict[HtmlElement, tuple[str, str]] = {}
+        for link in itertools.islice(_block_links(members, heading), _MAX_BLOCK_LINKS):
+            target = target_of(link.get("href"))
             if target is None or target == page or not same_site(target, url):
                 continue
-            item = _teaser_item(link, members, url)
-            title, teaser = _title_and_teaser(item, heading)
+            item = _teaser_item(link, members, target_of)
+            if item not in texts:
+                texts[item] = _title_and_teaser(item, heading)
+            title, teaser = texts[item]
             entry = found.get(target)
             if entry is None:
                 found[target] = {"url": target, "title": title, "teaser": teaser, "section": section}
@@ -139,6 +167,11 @@ def related_section(tree: HtmlElement) -> str | None:
 
 
 # --- Headings and blocks --------------------------------------------------------
+#
+# Each step reads a bounded part of the page, so that the whole scan is linear in
+# the page: a heading is a few elements, a block a few thousand, a page has a few
+# dozen headings. Elements are compared by identity (lxml keeps one proxy per
+# node while it is referenced), in sets, never by scanning lists.
 
 
 def _text(element: HtmlElement) -> str:
@@ -146,6 +179,49 @@ def _text(element: HtmlElement) -> str:
     if not isinstance(element.tag, str):
         return ""  # a comment or processing instruction
     return fold_spaces(" ".join(element.itertext()))
+
+
+def _short_text(element: HtmlElement, limit: int,
+                max_elements: int = _MAX_HEADING_ELEMENTS) -> str | None:
+    """:func:`_text` of ``element`` when it is at most ``limit`` characters, else None.
+
+    Reads at most ``max_elements`` elements and about ``limit`` characters of
+    raw text (plus :data:`_RAW_SLACK` of blanks) before giving up.
+    """
+    if not isinstance(element.tag, str):
+        return ""
+    raw = 0
+    for count, node in enumerate(element.iter()):
+        if count >= max_elements:
+            return None
+        raw += len(node.text or "") + (len(node.tail or "") if node is not element else 0)
+        if raw > limit + _RAW_SLACK:
+            return None
+    text = _text(element)
+    return text if len(text) <= limit else None
+
+
+def _has_text(element: HtmlElement) -> bool:
+    """Whether :func:`_text` of ``element`` is not empty (stops at the first character)."""
+    return any(_NON_SPACE_RE.search(text) for text in element.itertext())
+
+
+def _bounded(elements: Iterator[HtmlElement]) -> Iterator[HtmlElement | None]:
+    """``elements`` (siblings) while they are few and small enough for a block, then one None.
+
+    None comes after :data:`_MAX_BLOCK_SIBLINGS` of them, or once their
+    subtrees hold more than :data:`_MAX_BLOCK_ELEMENTS` elements together.
+    """
+    left = _MAX_BLOCK_ELEMENTS
+    for count, element in enumerate(elements):
+        if count >= _MAX_BLOCK_SIBLINGS:
+            yield None
+            return
+        left -= count_elements(element, left)
+        if left < 0:
+            yield None
+            return
+        yield element
 
 
 def _classify(text: str) -> tuple[str, str] | None:
@@ -165,15 +241,20 @@ def _classify(text: str) -> tuple[str, str] | None:
 
 
 def _headings(tree: HtmlElement) -> list[tuple[HtmlElement, str, str]]:
-    """(element, kind, section) of every block heading, innermost element, page order."""
+    """(element, kind, section) of every block heading, innermost element, page order.
+
+    Only the first :data:`_MAX_HEADINGS` headings, found among the first
+    :data:`_MAX_CANDIDATES` text nodes that may open one, are read.
+    """
     found: dict[HtmlElement, tuple[str, str]] = {}
-    for node in _XPATH_STARTS(tree):
+    for count, node in enumerate(_XPATH_STARTS(tree)):
+        if count >= _MAX_CANDIDATES or len(found) >= _MAX_HEADINGS:
+            break
         if _START_RE.match(node) and len(node.strip()) <= _MAX_HEADING_CHARS:
             _match_heading(node.getparent(), found)
-    elements = list(found)
     # A wrapper whose text is the heading's matches too: keep the innermost one.
-    inner = [el for el in elements if not any(o is not el and _contains(el, o) for o in elements)]
-    return [(el, *found[el]) for el in inner]
+    outer = {ancestor for element in found for ancestor in element.iterancestors() if ancestor in found}
+    return [(el, *kind) for el, kind in found.items() if el not in outer]
 
 
 def _match_heading(element: HtmlElement | None, found: dict) -> None:
@@ -182,8 +263,8 @@ def _match_heading(element: HtmlElement | None, found: dict) -> None:
         if element is None or element.tag in _SKIP_TAGS or element.tag in _PAGE_TAGS:
             return
         if element.tag in _HEADING_TAGS:
-            text = _text(element)
-            if len(text) > _MAX_HEADING_CHARS:
+            text = _short_text(element, _MAX_HEADING_CHARS)
+            if text is None:
                 return
             kind = _classify(text)
             if kind is not None:
@@ -199,11 +280,13 @@ def _blocks(tree: HtmlElement, *, brands: bool) -> Iterator[tuple[HtmlElement, s
     sits beside it in its wrapper ("See all" links), which are not teasers.
     """
     headings = _headings(tree)
-    others = [h for h, _, _ in headings]
+    # The headings and every element holding one: where a block's run of links ends.
+    holders = {h for h, _, _ in headings}
+    holders.update(ancestor for h, _, _ in headings for ancestor in h.iterancestors())
     for heading, kind, section in headings:
         if kind == "brand" and not brands:
             continue
-        found = _block_members(heading, others)
+        found = _block_members(heading, holders)
         if found is None:
             if kind != "brand" or not brands:
                 continue
@@ -211,12 +294,12 @@ def _blocks(tree: HtmlElement, *, brands: bool) -> Iterator[tuple[HtmlElement, s
         yield found[0], section, found[1]
 
 
-def _block_members(heading: HtmlElement, headings: list) -> tuple[HtmlElement, list] | None:
+def _block_members(heading: HtmlElement, holders: set) -> tuple[HtmlElement, list] | None:
     """(heading wrapper, elements making up the block), or None when no links follow."""
     node = heading
     fallback = None
     for _ in range(_MAX_CLIMB):
-        siblings = _link_siblings(node, headings)
+        siblings = _link_siblings(node, holders)
         hrefs = {a.get("href") for el in siblings for a in el.iter("a") if a.get("href")}
         if hrefs:
             members = [node, *siblings]
@@ -228,24 +311,28 @@ def _block_members(heading: HtmlElement, headings: list) -> tuple[HtmlElement, l
             # A lone "See all" link next to the heading: look one level up first.
             fallback = fallback or (node, members)
         parent = node.getparent()
-        if parent is None or parent.tag in _PAGE_TAGS or not _starts_with(parent, node):
-            break
+        if (parent is None or parent.tag in _PAGE_TAGS or not _starts_with(parent, node)
+                or count_elements(parent, _MAX_BLOCK_ELEMENTS) > _MAX_BLOCK_ELEMENTS):
+            break  # a wrapper of thousands of elements is the page, not a heading's
         node = parent
     return fallback
 
 
-def _link_siblings(node: HtmlElement, headings: list) -> list:
-    """Following siblings of ``node`` that hold links, up to the first that does not."""
+def _link_siblings(node: HtmlElement, holders: set) -> list:
+    """Following siblings of ``node`` that hold links, up to the first that does not
+    (or that holds a heading, or past the size of a block)."""
     run = []
-    for sibling in node.itersiblings():
+    for sibling in _bounded(node.itersiblings()):
+        if sibling is None:
+            break
         if not isinstance(sibling.tag, str) or sibling.tag in _SKIP_TAGS:
             continue
         if sibling.tag in _HEADLINE_TAGS and sibling.find(".//a") is None:
             break
-        if any(sibling is h or _contains(sibling, h) for h in headings):
+        if sibling in holders:
             break
         if sibling.find(".//a[@href]") is None and sibling.get("href") is None:
-            if _text(sibling):
+            if _has_text(sibling):
                 break
             continue  # an empty spacer or ad slot
         run.append(sibling)
@@ -259,18 +346,21 @@ def _covers(parent: HtmlElement, node: HtmlElement, siblings: list) -> bool:
     last = siblings[-1] if siblings else node
     if (last.tail or "").strip():
         return False
-    return all(
-        not _text(el) and el.find(".//a") is None
-        for el in last.itersiblings()
-        if isinstance(el.tag, str)
-    )
+    for el in _bounded(last.itersiblings()):
+        if el is None:
+            return False
+        if isinstance(el.tag, str) and (_has_text(el) or el.find(".//a") is not None):
+            return False
+    return True
 
 
 def _starts_with(parent: HtmlElement, node: HtmlElement) -> bool:
     if (parent.text or "").strip():
         return False
-    for child in node.itersiblings(preceding=True):
-        if isinstance(child.tag, str) and (_text(child) or child.find(".//a") is not None):
+    for child in _bounded(node.itersiblings(preceding=True)):
+        if child is None:
+            return False
+        if isinstance(child.tag, str) and (_has_text(child) or child.find(".//a") is not None):
             return False
     return True
 
@@ -289,9 +379,11 @@ def _root(element: HtmlElement) -> HtmlElement:
 
 
 def _block_links(members: list, heading: HtmlElement) -> Iterator[HtmlElement]:
+    """The links of ``members`` with an href, but the heading's own."""
+    own = set(heading.iter("a"))
     for member in members:
         for link in member.iter("a"):
-            if link.get("href") and link is not heading and not _contains(heading, link):
+            if link.get("href") and link not in own:
                 yield link
 
 
@@ -306,40 +398,62 @@ def _absolute(href: str | None, base: str) -> str | None:
     return target if target.startswith(("http://", "https://")) else None
 
 
-def _teaser_item(link: HtmlElement, members: list, base: str) -> HtmlElement:
+def _teaser_item(link: HtmlElement, members: list,
+                 target_of: Callable[[str | None], str | None]) -> HtmlElement:
     """The largest element around ``link`` that links to nothing else (its teaser card)."""
-    target = _absolute(link.get("href"), base)
+    target = target_of(link.get("href"))
+    tops = set(members)
     item = link
     for parent in link.iterancestors():
-        targets = {_absolute(a.get("href"), base) for a in parent.iter("a") if a.get("href")}
+        targets = {target_of(a.get("href")) for a in parent.iter("a") if a.get("href")}
         if targets - {target, None}:
             break
         item = parent
-        if any(parent is m for m in members):
+        if parent in tops:
             break
     return item
 
 
 def _title_and_teaser(item: HtmlElement, heading: HtmlElement) -> tuple[str, str]:
-    """The longest headline-like text and the longest teaser text of a teaser item."""
+    """The longest headline-like text and the longest teaser text of a teaser item.
+
+    One pass over the item (at most a block's size): which elements hold a
+    wrapper (not leaves) and which sit in a headline are worked out once, not
+    per element.
+    """
+    elements = [el for el in item.iter() if isinstance(el.tag, str)]
+    inside_heading = set(heading.iter()) if item is heading or _contains(item, heading) else set()
+    # Elements with a wrapper-making descendant: children come after their parents in
+    # ``elements``, so reading it backwards settles each child before its parent.
+    wrappers = set()
+    for element in reversed(elements):
+        if element is not item and (element in wrappers or element.tag in _LEAF_BREAKERS):
+            wrappers.add(element.getparent())
+    # Elements inside a headline, the item's own ancestors included.
+    in_headline = set()
+    if any(a.tag in _HEADLINE_TAGS for a in item.iterancestors()):
+        in_headline.add(item)
+    for element in elements:
+        if element is not item:
+            parent = element.getparent()
+            if parent in in_headline or parent.tag in _HEADLINE_TAGS:
+                in_headline.add(element)
     headlines = []
     teasers = []
-    for element in item.iter():
-        if not isinstance(element.tag, str) or element is heading or _contains(heading, element):
+    for element in elements:
+        if element in inside_heading:
             continue
         tag = element.tag
         css = element.get("class") or ""
         # A class only names a title or teaser on a leaf: a card's wrapper holds both,
         # as does a link around the whole card. All links of the item go to ``link``'s target.
-        leaf = not any(isinstance(d.tag, str) and d.tag in _LEAF_BREAKERS
-                       for d in element.iterdescendants())
+        leaf = element not in wrappers
         if tag in _HEADLINE_TAGS or (leaf and (tag == "a" or _TITLE_CLASS_RE.search(css))):
-            headlines.append(_text(element))
-        elif (tag == "p" or (leaf and _TEASER_CLASS_RE.search(css))) and not any(
-            a.tag in _HEADLINE_TAGS for a in element.iterancestors()
-        ):
-            teasers.append(_text(element))
-    headlines = [h for h in headlines if 0 < len(h) <= _MAX_HEADLINE_CHARS]
+            headline = _short_text(element, _MAX_HEADLINE_CHARS, _MAX_BLOCK_ELEMENTS)
+            if headline:
+                headlines.append(headline)
+        elif (tag == "p" or (leaf and _TEASER_CLASS_RE.search(css))) and element not in in_headline:
+            teasers.append(_short_text(element, _MAX_TEASER_CHARS, _MAX_BLOCK_ELEMENTS) or "")
     title = max(headlines, key=len, default="")
     teasers = [t for t in teasers if t and t != title and t not in headlines]
     return title, max(teasers, key=len, default="")

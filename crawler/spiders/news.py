@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import scrapy
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.asyncio import is_asyncio_available
+from twisted.internet.threads import deferToThread
 
 from crawler.article.extract import extract_article
 from crawler.base.urls import is_http_url, url_host
@@ -15,7 +19,7 @@ from crawler.frontier.core import Frontier
 from crawler.base.counters import Stat, failed_stat
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
 
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
 
 _HOSTS_REFRESH_SECONDS = 5.0
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_T = TypeVar("_T")
 
 
 def html_content_type(response: scrapy.http.Response) -> str | None:
@@ -49,12 +54,22 @@ class NewsSpider(scrapy.Spider):
     (``offsite/dropped``) and dropped, and so are links matching
     ``LINKS_DENY_PATTERNS`` (crawler traps) and links that are not http or
     https (``links/not_http``: Scrapy's link extractor keeps ``file:`` and
-    ``ftp:``); ``DEPTH_LIMIT`` bounds the rest.
+    ``ftp:``); ``DEPTH_LIMIT`` bounds the rest, and ``LINKS_MAX_PER_PAGE`` the
+    links read from one page.
+
+    A page is read (its article extracted, its links listed) in a thread of
+    the spider's own pool (``EXTRACT_THREADS``), never on the reactor's: however
+    long one page takes, the worker keeps renewing its leases, sending its
+    heartbeat, answering ``/healthz`` and fetching other pages meanwhile.
     """
 
     name = "news"
     #: ``LINKS_RELATED_PRIORITY``: added to links of "More <Section>" blocks so they are fetched first.
     default_related_priority = 10
+    #: ``LINKS_MAX_PER_PAGE``: links read from one page, in page order (real pages have hundreds).
+    default_max_links = 2000
+    #: ``EXTRACT_THREADS``: pages read at once, each in a thread off the reactor.
+    default_extract_threads = 2
     #: ``LINKS_DENY_PATTERNS``: crawler traps (endless calendars, session ids,
     #: sort orders, print/share views, login pages).
     default_deny_patterns = (
@@ -73,8 +88,16 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.related_priority = settings.getint("LINKS_RELATED_PRIORITY", cls.default_related_priority)
+        max_links = settings.getint("LINKS_MAX_PER_PAGE", cls.default_max_links)
+        threads = settings.getint("EXTRACT_THREADS", cls.default_extract_threads)
+        if max_links < 1 or threads < 1:
+            raise ValueError(f"LINKS_MAX_PER_PAGE ({max_links}) and EXTRACT_THREADS ({threads}) "
+                             f"must be at least 1")
         spider.links = LinkExtractor(
-            deny=settings.getlist("LINKS_DENY_PATTERNS", list(cls.default_deny_patterns)), unique=True)
+            deny=settings.getlist("LINKS_DENY_PATTERNS", list(cls.default_deny_patterns)), unique=True,
+            # The first links of the page, as one node set: a union ("//a | //area") is quadratic in libxml2.
+            restrict_xpaths=f"(//*[self::a or self::area])[position() <= {max_links}]")
+        spider._readers = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
         spider.frontier = Frontier.for_crawler(crawler)
         spider._hosts: set[str] = set()
         spider._hosts_read_at = float("-inf")
@@ -84,12 +107,12 @@ class NewsSpider(scrapy.Spider):
         return
         yield  # an async generator that yields nothing: seeds come from Redis
 
-    def parse(self, response: scrapy.http.Response) -> Iterator[Any]:
+    async def parse(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
         content_type = html_content_type(response)
         if content_type is None:
             self.crawler.stats.inc_value(Stat.PAGES_NON_HTML)
             return
-        article = extract_article(response.body, response.url, content_type=content_type)
+        article, links = await self._in_thread(self._read, response, content_type)
         related: list[str] = []
         if article is None:
             self.crawler.stats.inc_value(Stat.PAGES_LISTING)
@@ -97,14 +120,28 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(Stat.PAGES_ARTICLE)
             related = [entry["url"] for entry in article["related"]]
             yield article
-        yield from self._follow(response, related)
+        for request in self._follow(response, related, links):
+            yield request
 
-    def _follow(self, response: TextResponse, related: list[str]) -> Iterator[scrapy.Request]:
+    def _read(self, response: TextResponse, content_type: str) -> tuple[dict | None, list[str]]:
+        """The page's article (or None) and the URLs of its links: the slow part, run in a thread."""
+        article = extract_article(response.body, response.url, content_type=content_type)
+        return article, [link.url for link in self.links.extract_links(response)]
+
+    async def _in_thread(self, func: Callable[..., _T], *args: Any) -> _T:
+        """``func(*args)`` in the spider's reading pool, awaited from the reactor."""
+        if is_asyncio_available():
+            return await asyncio.wrap_future(self._readers.submit(func, *args))
+        return await deferToThread(func, *args)  # a Twisted reactor without asyncio: its thread pool
+
+    def closed(self, reason: str) -> None:
+        self._readers.shutdown(wait=False)
+
+    def _follow(self, response: TextResponse, related: list[str], links: list[str]) -> Iterator[scrapy.Request]:
         allowed = self._allowed_hosts()
         stats = self.crawler.stats
         boosted = set(related)
-        urls = related + [link.url for link in self.links.extract_links(response)
-                          if link.url not in boosted]
+        urls = related + [url for url in links if url not in boosted]
         for url in dict.fromkeys(urls):
             if not is_http_url(url):
                 stats.inc_value(Stat.LINKS_NOT_HTTP)
