@@ -239,7 +239,9 @@ def prometheus(redis_server, tmp_path_factory):
                 twice = _query(base, 'count_over_time(up{job="crawler-workers"}[1m]) >= 2')
                 # The delivery gauges too, twice (rate() needs two samples).
                 delivery = _query(base, "count_over_time(crawler_delivered_articles_total[1m]) >= 2")
-                return len(done) == 2 and len(twice) == 2 and len(delivery) == 2
+                # And each worker's latest scrape read Redis after deliver finished.
+                final = _query(base, f'crawler_delivered_articles_total{{group="files"}} == {expected}')
+                return len(done) == 2 and len(twice) == 2 and len(delivery) == 2 and len(final) == 2
 
             _until(scraped, 30, "Prometheus to scrape the final state")
             yield base, expected, site.base_url

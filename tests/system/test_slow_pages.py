@@ -12,7 +12,7 @@ to worker until it was set aside as a dead letter.
 from __future__ import annotations
 
 from benchmarks.hostile import PAGES, build, crawl, measure
-from tests.system.fakeweb import article_html
+from tests.support.fakeweb import article_html
 
 LEASE = 3.0
 # Pages that took 5 to 20 s to read before (extraction and links), well under 1 s now.
