@@ -12,7 +12,7 @@ Every file starts with a header of ``--`` lines, then a blank line, then Lua::
   without the leading ``_`` of a prelude (``_frontier.lua``: ``FRONTIER``).
 - ``KEYS`` names, in order, the :class:`~crawler.base.keys.Keys` properties
   the script gets as KEYS. A last name ending in ``...`` names a Keys method
-  (``minhash_band...``): the caller passes any number of its keys after the
+  (``dedupe_day...``): the caller passes any number of its keys after the
   others (``rest``). That line is the only place the order is written: the
   loader puts one local per name before the Lua, ``K_<NAME>`` (``local
   K_READY, K_INFLIGHT = KEYS[1], KEYS[2]``; a table of the remaining keys for

@@ -27,7 +27,7 @@ def test_each_local_is_the_key_of_its_name(r, name):
     """The generated locals bind K_<NAME> to the KEYS entry of the header's position."""
     script = lua.load(name)
     keys = Keys("news")
-    rest = [keys.minhash_band(0, "aa"), keys.minhash_band(1, "bb")] if script.rest else []
+    rest = [keys.dedupe_day("2024-05-06"), keys.dedupe_day("2024-05-05")] if script.rest else []
     names = [f"K_{word.upper()}" for word in script.keys]
     tail = f", unpack(K_{script.rest.upper()})" if script.rest else ""
     probe = script.source.split("\n", 1)[0] + f"\nreturn {{{', '.join(names)}{tail}}}"
@@ -38,8 +38,7 @@ def test_each_local_is_the_key_of_its_name(r, name):
 def test_bound_script_passes_the_header_keys(r):
     keys = Keys("news")
     store = lua.register(r, "STORE", keys)
-    assert store.keys == [keys.dedupe_url, keys.dedupe_content, keys.articles, keys.stats,
-                          keys.minhash_signatures]
+    assert store.keys == [keys.articles, keys.stats]
     with pytest.raises(ValueError, match="Lua script HEARTBEAT takes no keys beyond workers"):
         lua.register(r, "HEARTBEAT", keys)(["w1"], rest=["extra"])
 

@@ -62,14 +62,14 @@ def test_keys_are_the_header_names_in_order(name):
     filename = "_frontier.lua" if script.prelude == "frontier" else f"{name.lower()}.lua"
     words = _field(_header(_files()[filename]), "KEYS")
     assert script.keys == tuple(word for word in words if not word.endswith("..."))
-    assert script.rest == ("minhash_band" if name == "STORE" else None)
+    assert script.rest == ("dedupe_day" if name == "STORE" else None)
     keys = Keys("news")
     assert script.key_names(keys) == [getattr(keys, word) for word in script.keys]
     for word in script.keys:
         assert isinstance(inspect.getattr_static(Keys, word), property), word
     if script.rest is not None:
         assert inspect.isfunction(getattr(Keys, script.rest))
-        band = keys.minhash_band(0, "ab")
+        band = keys.dedupe_day("2024-05-06")
         assert script.key_names(keys, [band]) == [*(getattr(keys, word) for word in script.keys), band]
     else:
         with pytest.raises(ValueError, match=f"Lua script {name} takes no keys beyond"):
