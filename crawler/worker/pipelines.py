@@ -23,6 +23,7 @@ from twisted.internet.threads import deferToThread
 from crawler.store.dedupe import NEAR_THRESHOLD, WINDOW_DAYS, ArticleStore
 from crawler.article.normalize import normalize_article
 from crawler.article.text import count_words
+from crawler.base.connection import is_out_of_memory
 from crawler.base.counters import Field, Outcome, invalid_stat, outcome_stat
 from crawler.frontier.core import Frontier
 
@@ -171,10 +172,15 @@ class DedupeStorePipeline:
         try:
             outcome = await _in_thread(self.store.store, item)
         except redis.RedisError as exc:
-            logger.error(
-                "Could not store article %s in %s, it is not saved (%s: %s)",
-                item.get("url"), self.keys.articles, type(exc).__name__, exc,
-            )
+            if is_out_of_memory(exc):
+                # Not the article's fault: the scheduler gives its request back (no attempt).
+                logger.warning("Redis is full (OOM): article %s not stored now, its request goes "
+                               "back to the queue", item.get("url"))
+            else:
+                logger.error(
+                    "Could not store article %s in %s, it is not saved (%s: %s)",
+                    item.get("url"), self.keys.articles, type(exc).__name__, exc,
+                )
             raise
         if self.stats is not None:
             self.stats.inc_value(outcome_stat(outcome))

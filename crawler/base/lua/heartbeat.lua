@@ -3,6 +3,7 @@
 --   worker not listed before, else 0.
 -- KEYS: workers
 -- ARGV: worker
+-- FLAGS: allow-oom
 
 local t = redis.call('TIME')
 return redis.call('ZADD', K_WORKERS, t[1] + t[2] / 1000000, ARGV[1])

@@ -18,7 +18,7 @@ def test_every_script_loads_on_redis(r, name):
     assert r.script_load(script.source) == hashlib.sha1(script.source.encode()).hexdigest()
     # Every K_<NAME> the Lua uses is one of the locals the loader declares.
     declared = {f"K_{word.upper()}" for word in script.keys + ((script.rest,) if script.rest else ())}
-    body = script.source.split("\n", 1)[1]
+    body = script.source.split("\n", 2)[2] if script.flags else script.source.split("\n", 1)[1]
     assert set(re.findall(r"\bK_[A-Z_]+\b", body)) <= declared
 
 
@@ -30,7 +30,9 @@ def test_each_local_is_the_key_of_its_name(r, name):
     rest = [keys.dedupe_day("2024-05-06"), keys.dedupe_day("2024-05-05")] if script.rest else []
     names = [f"K_{word.upper()}" for word in script.keys]
     tail = f", unpack(K_{script.rest.upper()})" if script.rest else ""
-    probe = script.source.split("\n", 1)[0] + f"\nreturn {{{', '.join(names)}{tail}}}"
+    lines = script.source.split("\n")
+    shebang = lines.pop(0) + "\n" if lines[0].startswith("#!") else ""
+    probe = shebang + lines[0] + f"\nreturn {{{', '.join(names)}{tail}}}"
     expected = script.key_names(keys, rest)
     assert r.eval(probe, len(expected), *expected) == expected
 

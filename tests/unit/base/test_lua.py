@@ -11,7 +11,10 @@ import pytest
 from crawler.base import lua
 from crawler.base.keys import Keys
 
-SCRIPTS = ["ACK", "COOL", "HEARTBEAT", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY", "STORE"]
+SCRIPTS = ["ACK", "COOL", "HEARTBEAT", "LEASE", "PAUSE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY",
+           "STORE"]
+# Scripts that run when Redis is at maxmemory (noeviction): none of them grows memory.
+ALLOW_OOM = ["ACK", "HEARTBEAT", "PAUSE", "RELEASE", "RENEW"]
 FRONTIER = ["ACK", "COOL", "LEASE", "PUSH", "REAP", "RELEASE", "RENEW", "RETRY"]
 
 
@@ -50,7 +53,8 @@ def test_every_file_has_the_header(filename):
     name = filename[:-4].lstrip("_").upper()
     assert re.fullmatch(rf"-- {name}: \S.*", header[0])
     fields = [m[1] for line in header[1:] if (m := re.match(r"-- ([A-Z]+): \S", line))]
-    assert fields in (["KEYS", "ARGV"], ["PRELUDE", "ARGV"])
+    assert fields in (["KEYS", "ARGV"], ["PRELUDE", "ARGV"], ["KEYS", "ARGV", "FLAGS"],
+                      ["PRELUDE", "ARGV", "FLAGS"])
     assert all(re.match(r"-- [A-Z]+: \S|--   \S", line) for line in header[1:])
     # No script body numbers its keys: they are the K_<NAME> locals of the header.
     assert "KEYS[" not in _files()[filename]
@@ -111,3 +115,14 @@ def test_headers_breaking_the_convention_are_refused(monkeypatch, text, error):
     monkeypatch.setattr(lua, "_read", lambda stem: text)
     with pytest.raises(ValueError, match=re.escape(f"bad.lua: ") + ".*" + re.escape(error)):
         lua._parse("bad")
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_flags_are_the_first_line_of_the_source(name):
+    script = lua.load(name)
+    assert script.flags == (("allow-oom",) if name in ALLOW_OOM else ())
+    first = script.source.split("\n", 1)[0]
+    if script.flags:
+        assert first == "#!lua flags=allow-oom"
+    else:
+        assert not first.startswith("#!")
