@@ -241,8 +241,13 @@ class Scheduler(RedisScheduler):
             self.stats.inc_value(Stat.FRONTIER_REDIS_ERRORS)
 
     def _maintain(self) -> None:
-        self._flush()
-        self._ack_finished()
+        try:
+            self._flush()
+            self._ack_finished()
+        except redis.RedisError as exc:
+            # A full Redis refuses the pushes, not the renewals below (allow-oom):
+            # this worker's leases must not expire while it waits.
+            self._redis_error(exc)
         leased = self.queue.leased_payloads()
         with pipeline(self.server) as pipe:
             self.frontier.heartbeat(self.worker_id, pipe=pipe)

@@ -214,8 +214,12 @@ def test_the_heartbeat_and_lease_renewals_run_when_redis_is_full(opened, r, maxm
     crawler.engine._slot.inprogress.add(request)
     payload = scheduler.queue.held[request]
     r.zadd(KEYS.inflight, {payload: 1})  # an old deadline
+    scheduler.enqueue_request(Request("https://a.example/2"))  # a link waiting to be pushed
     maxmemory(1)
-    scheduler.maintain()
+    scheduler.maintain()  # the push is refused...
     maxmemory(0)
-    assert r.zscore(KEYS.inflight, payload) > 1000  # renewed, not reaped
+    assert r.zscore(KEYS.inflight, payload) > 1000  # ...the lease renewed all the same, not reaped
     assert r.hgetall(KEYS.attempts) == {} and r.llen(KEYS.deadletter) == 0
+    assert scheduler.backpressure.reason == "memory"
+    assert crawler.stats.get_value("frontier/redis_errors") == 1
+    assert scheduler.queue.pending == 1  # the link is kept for the next push
