@@ -11,10 +11,20 @@ holds the store that compares them):
 Near-duplicates are pairs whose sets of word 3-shingles (:func:`shingles`) have
 a high Jaccard similarity, as estimated by MinHash: the share of the
 :data:`NUM_PERM` signature values two articles have in common
-(:func:`estimated_jaccard`). For locality-sensitive hashing the signature is
-cut into :data:`BANDS` bands of :data:`ROWS` values (:func:`minhash_bands`).
+(:func:`estimated_jaccard`). What the store keeps of a signature is small:
+
+* :func:`minhash_bands`: for locality-sensitive hashing, the first
+  ``BANDS * ROWS`` values cut into :data:`BANDS` bands of :data:`ROWS` values,
+  each band hashed to 4 bytes (a 32-bit band key);
+* :func:`bbit_signature`: the low :data:`BITS` bits of every value (a b-bit
+  MinHash, 64 bytes), from which :func:`bbit_jaccard` estimates the Jaccard
+  similarity, corrected for the ``2**-BITS`` chance that two unequal values
+  agree in their low bits.
+
 (The SimHash this replaced found only 11 of the 120 same-story pairs of the
-test corpus; see ``tests/unit/article/test_fingerprints.py``.)
+test corpus; see ``tests/unit/article/test_fingerprints.py``. The band shape,
+the b-bit width and the default threshold were chosen by measurement:
+``benchmarks/dedupe_quality.py``.)
 
 :func:`simhash` is still computed for every article (it is a field of the
 stored schema) but no longer decides anything.
@@ -34,9 +44,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BANDS",
+    "BITS",
     "NUM_PERM",
     "PERMUTATIONS",
     "ROWS",
+    "bbit_jaccard",
+    "bbit_signature",
     "content_hash",
     "estimated_jaccard",
     "hamming",
@@ -50,9 +63,14 @@ __all__ = [
 
 #: How many 32-bit values a MinHash signature has.
 NUM_PERM = 128
-#: How many LSH bands a signature is indexed under, of :data:`ROWS` values each.
-BANDS = 32
-ROWS = 4
+#: How many LSH bands a signature is indexed under, of :data:`ROWS` values each
+#: (the first ``BANDS * ROWS`` values of the signature). Two articles with an
+#: estimated Jaccard similarity ``s`` share a band with probability about
+#: ``1 - (1 - s**ROWS)**BANDS``: 0.97 at 0.6, 0.995 at 0.7.
+BANDS = 8
+ROWS = 2
+#: Bits kept of each signature value by :func:`bbit_signature`.
+BITS = 4
 
 _TOKEN_RE = re.compile(r"\w+")
 _SHINGLE = 3
@@ -214,16 +232,39 @@ def minhash_hex(signature: Sequence[int]) -> str:
     return _SIGNATURE.pack(*signature).hex()
 
 
-def minhash_bands(signature: Sequence[int]) -> list[str]:
-    """The :data:`BANDS` LSH band digests of ``signature``: for each run of
-    :data:`ROWS` values, the 4-byte BLAKE2b (8 hex digits) of the values as
-    big-endian 32-bit ints."""
-    raw = _SIGNATURE.pack(*signature)
+def minhash_bands(signature: Sequence[int]) -> list[bytes]:
+    """The :data:`BANDS` LSH band keys of ``signature``: for each of the first
+    :data:`BANDS` runs of :data:`ROWS` values, the 4-byte BLAKE2b of the values
+    as big-endian 32-bit ints."""
     size = 4 * ROWS
-    return [
-        hashlib.blake2b(raw[start : start + size], digest_size=4).hexdigest()
-        for start in range(0, len(raw), size)
-    ]
+    raw = _SIGNATURE.pack(*signature)[: size * BANDS]
+    return [hashlib.blake2b(raw[start : start + size], digest_size=4).digest()
+            for start in range(0, len(raw), size)]
+
+
+def bbit_signature(signature: Sequence[int]) -> bytes:
+    """The low :data:`BITS` (4) bits of each value of ``signature``, two values a
+    byte (the first in the high half): ``NUM_PERM / 2`` bytes."""
+    values = [value & 0xF for value in signature]
+    return bytes((high << 4) | low for high, low in zip(values[::2], values[1::2]))
+
+
+def bbit_jaccard(a: bytes, b: bytes) -> float:
+    """The Jaccard similarity that two :func:`bbit_signature` values estimate.
+
+    Two 4-bit values are equal when the full values are (probability: the
+    similarity ``s``), and by chance one time in 16 otherwise; so the share
+    ``e`` of equal 4-bit values is ``s + (1 - s) / 16`` on average, and
+    ``(e - 1/16) / (15/16)`` estimates ``s`` (0 when fewer values agree than
+    chance would make). Raises :class:`ValueError` when they differ in length.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"b-bit signatures of {len(a)} and {len(b)} bytes")
+    if not a:
+        return 0.0
+    equal = sum(((x ^ y) >> 4 == 0) + ((x ^ y) & 0xF == 0) for x, y in zip(a, b))
+    share = equal / (2 * len(a))
+    return max((share - 1 / 16) / (15 / 16), 0.0)
 
 
 def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:

@@ -11,7 +11,7 @@ from redis.cluster import RedisCluster
 
 from crawler.base.urls import redact_url
 
-__all__ = ["RedisUnavailable", "close", "connect", "pipeline"]
+__all__ = ["RedisUnavailable", "close", "connect", "is_out_of_memory", "pipeline"]
 
 _clients: dict[str, redis.Redis] = {}
 _OPTIONS = {"decode_responses": True, "socket_connect_timeout": 5, "socket_timeout": 10,
@@ -44,6 +44,13 @@ def connect(url: str, *, check: bool = False) -> redis.Redis:
         except redis.RedisError as exc:
             raise RedisUnavailable(f"cannot reach Redis at {redact_url(url)}: {exc}") from None
     return client
+
+
+def is_out_of_memory(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is Redis refusing a write for lack of memory (``-OOM``: used
+    memory above ``maxmemory`` with ``noeviction``), directly or from a script."""
+    return isinstance(exc, redis.exceptions.OutOfMemoryError) or (
+        isinstance(exc, redis.ResponseError) and str(exc).startswith("OOM"))
 
 
 def _is_cluster(client: redis.Redis) -> bool:

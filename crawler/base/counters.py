@@ -71,6 +71,8 @@ class Stat:
     FRONTIER_BACKOFF: Final = "frontier/backoff"
     FRONTIER_CORRUPT: Final = "frontier/corrupt"
     FRONTIER_DUPLICATE: Final = "frontier/duplicate"
+    # Requests given back to the queue, no attempt counted: Redis refused to store their articles (OOM).
+    FRONTIER_GIVEN_BACK: Final = "frontier/given_back"
     FRONTIER_LATE_ACKS: Final = "frontier/late_acks"
     FRONTIER_LEASES_EXPIRED: Final = "frontier/leases_expired"
     FRONTIER_LEASES_LOST: Final = "frontier/leases_lost"

@@ -141,24 +141,15 @@ class Keys:
         """HASH: consumer group of ``crawler deliver`` -> articles it acknowledged (stored in its sink)."""
         return self._key("delivered")
 
-    @property
-    def dedupe_url(self) -> str:
-        """SET: canonical URLs of stored articles."""
-        return self._key("dedupe:url")
+    def dedupe_day(self, day: str) -> str:
+        """HASH: the dedupe state of the articles stored on ``day`` (``YYYY-MM-DD``, UTC),
+        expiring by itself once the dedupe window is past (:mod:`crawler.store.dedupe`)."""
+        return self._key(f"dedupe:{day}")
 
     @property
-    def dedupe_content(self) -> str:
-        """SET: content hashes of stored articles."""
-        return self._key("dedupe:content")
-
-    def minhash_band(self, band: int, digest: str) -> str:
-        """SET: ids (content hashes) of stored articles whose MinHash band ``band`` hashes to ``digest``."""
-        return self._key(f"minhash:{band}:{digest}")
-
-    @property
-    def minhash_signatures(self) -> str:
-        """HASH: content hash -> MinHash signature (hex) of every stored article."""
-        return self._key("minhash:sig")
+    def paused(self) -> str:
+        """HASH: why the workers stopped leasing (reason, since, detail); absent while the crawl runs."""
+        return self._key("paused")
 
     def all_patterns(self) -> str:
         """A SCAN pattern matching every key of this crawl."""

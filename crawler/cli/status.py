@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from crawler.base.counters import DUPLICATE_FIELDS, ERROR_FIELDS, OTHER_FIELDS, REFUSAL_FIELDS, Field
@@ -41,6 +43,8 @@ def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None) 
     ``errors`` holds the crawl-wide counters of :data:`~crawler.base.counters.ERROR_FIELDS`
     (failed requests: what ``crawler top`` and ``crawler crawl`` count as errors too),
     ``refusals`` those of ``REFUSAL_FIELDS`` and ``other`` those of ``OTHER_FIELDS``.
+    ``paused`` is null while the workers lease, else why they do not
+    (``{"reason": "backlog" | "memory", "since": unix seconds, "detail": "..."}``).
     """
     stats = counts.stats
     duplicates = {name: stats.get(name, 0) for name in DUPLICATE_FIELDS}
@@ -61,7 +65,18 @@ def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None) 
         "other": {name: stats.get(name, 0) for name in OTHER_FIELDS},
         "top_hosts": [{"host": host, "queued": n} for host, n in counts.top_hosts],
         **({"delivery": delivery_dict(delivery)} if delivery is not None else {}),
+        "paused": {"reason": counts.paused, "since": counts.paused_since,
+                   "detail": counts.paused_detail} if counts.paused else None,
     }
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(seconds, 0.0)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None,
@@ -73,6 +88,11 @@ def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None,
     console = Console(file=file or sys.stdout)
     table = Table(show_header=False, box=None)
     capacity = data["seen_capacity"]
+    paused = data["paused"]
+    if paused:
+        since = "" if paused["since"] is None else f" for {_duration(time.time() - paused['since'])}"
+        table.add_row("[bold red]paused[/]", f"[bold red]{escape(paused['reason'])}{since}[/]: "
+                      f"{escape(paused['detail'])}; workers lease no new requests until it drains")
     for label, key in (("queued", "queued"), ("in flight", "in_flight"), ("seen", "seen"),
                        ("pages fetched", "pages"), ("articles stored", "articles_stored"),
                        ("duplicates dropped", "duplicates_dropped"),

@@ -129,6 +129,13 @@ def render(current: Snapshot, previous: Snapshot | None = None, *, spider: str =
         *((name.replace("_", " "), stats.get(name, 0)) for name in ERROR_FIELDS),
     ):
         summary.add_row(label, str(value))
+    state = Text("running")
+    if counts.paused:
+        state = Text(f"paused ({counts.paused}", style="bold red")
+        if counts.paused_since is not None:
+            state.append(f", {_ago(current.now - counts.paused_since).replace(' ago', '')}")
+        state.append(")")
+    summary.add_row("state", state)
 
     workers = Table("worker", "last heartbeat", "state", title="workers", **_BOXED)
     for worker, beat in current.workers:

@@ -34,7 +34,7 @@ def _number(settings: BaseSettings, name: str, kind: type[float] | type[int]) ->
 
 @dataclass(frozen=True)
 class FrontierConfig:
-    """The ``REDIS_URL`` and ``FRONTIER_*`` settings, checked together.
+    """The ``REDIS_URL``, ``FRONTIER_*`` and backpressure settings, checked together.
 
     Build it with :meth:`from_settings`; the constructor's defaults are
     :mod:`crawler.frontier.defaults`, so a test can change one value alone.
@@ -56,6 +56,8 @@ class FrontierConfig:
     bloom_capacity: int = defaults.FRONTIER_BLOOM_CAPACITY
     bloom_error_rate: float = defaults.FRONTIER_BLOOM_ERROR_RATE
     bloom_module: bool = defaults.FRONTIER_BLOOM_MODULE
+    backlog_max: int = defaults.DELIVER_BACKLOG_MAX
+    memory_high_watermark: float = defaults.REDIS_MEMORY_HIGH_WATERMARK
 
     def __post_init__(self) -> None:
         if not self.redis_url:
@@ -87,6 +89,11 @@ class FrontierConfig:
             raise ValueError("FRONTIER_BLOOM_CAPACITY must be at least 1")
         if not 0 < self.bloom_error_rate < 1:
             raise ValueError("FRONTIER_BLOOM_ERROR_RATE must be between 0 and 1")
+        if self.backlog_max < 0:
+            raise ValueError("DELIVER_BACKLOG_MAX must be 0 (no limit) or a number of articles")
+        if not 0 < self.memory_high_watermark <= 1:
+            raise ValueError("REDIS_MEMORY_HIGH_WATERMARK must be a share of maxmemory, "
+                             "above 0 and at most 1")
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -108,4 +115,6 @@ class FrontierConfig:
             bloom_capacity=_number(settings, "FRONTIER_BLOOM_CAPACITY", int),
             bloom_error_rate=_number(settings, "FRONTIER_BLOOM_ERROR_RATE", float),
             bloom_module=settings.getbool("FRONTIER_BLOOM_MODULE", defaults.FRONTIER_BLOOM_MODULE),
+            backlog_max=_number(settings, "DELIVER_BACKLOG_MAX", int),
+            memory_high_watermark=_number(settings, "REDIS_MEMORY_HIGH_WATERMARK", float),
         )

@@ -95,11 +95,30 @@ class FrontierCounts:
     budget_spent: bool = False
     #: URLs the crawl's Bloom filter was sized for (0 for the exact set, which has no limit).
     seen_capacity: int = 0
+    #: Why the workers lease nothing now (``backlog``, ``memory``), or "" while the crawl runs.
+    paused: str = ""
+    #: Since when (Redis time, unix seconds), and the figures behind it, while paused.
+    paused_since: float | None = None
+    paused_detail: str = ""
 
     @property
     def idle(self) -> bool:
         """Nothing queued (or nothing left of the budget) and nothing in flight."""
         return self.in_flight == 0 and (self.queued == 0 or self.budget_spent)
+
+
+def _paused(record: dict[str, str]) -> dict:
+    """The paused fields of :class:`FrontierCounts` from the ``Keys.paused`` hash,
+    as workers write it (validated: a record that is not one reads as a pause
+    for an unknown reason)."""
+    if not record:
+        return {}
+    try:
+        since = float(record.get("since", ""))
+    except ValueError:
+        since = None
+    return {"paused": record.get("reason") or "unknown", "paused_since": since,
+            "paused_detail": (record.get("detail") or "")[:300]}
 
 
 class Frontier:
@@ -329,8 +348,9 @@ class Frontier:
             pipe.get(k.budget)
             pipe.get(k.leased_total)
             pipe.hget(k.seen_config, "capacity")
+            pipe.hgetall(k.paused)
             (queued, in_flight, seen, articles, dead, (secs, micros), workers, stats, hosts,
-             budget, leased, capacity) = pipe.execute()
+             budget, leased, capacity, paused) = pipe.execute()
         now = secs + micros / 1e6
         spent = budget is not None and int(leased or 0) >= int(budget)
         stats = {name: int(value) for name, value in stats.items()}
@@ -343,4 +363,5 @@ class Frontier:
             top_hosts=[(host, int(n)) for host, n in hosts if n > 0],
             budget_spent=spent,
             seen_capacity=int(capacity or 0),
+            **_paused(paused),
         )

@@ -11,6 +11,7 @@ keeps its own ``defaults.py``.
 from __future__ import annotations
 
 __all__ = [
+    "DELIVER_BACKLOG_MAX",
     "FRONTIER_BACKOFF_SECONDS",
     "FRONTIER_BLOOM_CAPACITY",
     "FRONTIER_BLOOM_ERROR_RATE",
@@ -26,6 +27,7 @@ __all__ = [
     "FRONTIER_SEEN",
     "FRONTIER_UNTIL_IDLE",
     "FRONTIER_WORKER_TIMEOUT",
+    "REDIS_MEMORY_HIGH_WATERMARK",
     "REDIS_URL",
 ]
 
@@ -63,3 +65,8 @@ FRONTIER_BLOOM_CAPACITY = 10_000_000
 FRONTIER_BLOOM_ERROR_RATE = 0.001
 # With "bloom": use RedisBloom's BF.ADD where the server has it (else Lua-driven bitmaps).
 FRONTIER_BLOOM_MODULE = True
+# Backpressure (crawler/frontier/backpressure.py): workers lease nothing while more
+# articles than this wait to be delivered (0: no limit)...
+DELIVER_BACKLOG_MAX = 100_000
+# ...or while Redis' used_memory is above this share of its maxmemory (when it has one).
+REDIS_MEMORY_HIGH_WATERMARK = 0.8

@@ -103,6 +103,11 @@ class LeasedQueue(Base):
         return int(self.server.get(self.frontier.keys.queued) or 0) + self.pending
 
     @property
+    def leased(self) -> int:
+        """Requests this worker has leased that the engine has not taken yet."""
+        return len(self._leased)
+
+    @property
     def pending(self) -> int:
         """Requests this worker holds that the engine has not taken yet, or has not pushed yet."""
         return len(self._leased) + len(self._outbox)
@@ -203,6 +208,15 @@ class LeasedQueue(Base):
         """Put failed requests back in the queue (or aside): ``[requeued, dead]``."""
         payloads = [self.held.pop(request) for request in requests]
         return self.frontier.retry(self.worker_id, payloads, max_attempts)
+
+    def give_back(self, requests: list[Request]) -> int:
+        """Give held requests back to the queue at once, without counting an
+        attempt (RELEASE). They stay held when Redis fails (raises
+        :class:`redis.RedisError`), to be given back at the next call."""
+        released = self.frontier.release(self.worker_id, [self.held[request] for request in requests])
+        for request in requests:
+            del self.held[request]
+        return released
 
     def release_all(self) -> int:
         """Push the outbox, then give every request still leased back to the queue."""

@@ -14,8 +14,9 @@ from scrapy import signals
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
+from crawler.frontier.backpressure import Backpressure
 from crawler.frontier.codec import UnserializableRequest
-from crawler.base.connection import pipeline
+from crawler.base.connection import is_out_of_memory, pipeline
 from crawler.frontier.core import Frontier
 from crawler.frontier.dupefilter import DupeFilter
 from crawler.frontier.queue import LeasedQueue
@@ -89,6 +90,12 @@ class Scheduler(RedisScheduler):
       keeps what it has not pushed, and carries on when Redis answers again.
     * ``close()`` never flushes shared state: other workers are still crawling.
       It gives unfinished leases back at once instead.
+    * Backpressure (:mod:`~crawler.frontier.backpressure`): while too many
+      articles wait to be delivered, or Redis is nearly full, it leases
+      nothing. A request whose articles Redis refused for lack of memory (OOM)
+      is given back to the queue without counting an attempt, so a full Redis
+      never makes a dead letter; the leases this worker holds meanwhile are
+      still renewed (RENEW runs when Redis is full).
     """
 
     def __init__(self, frontier: Frontier, crawler: Crawler, config: FrontierConfig, worker_id: str) -> None:
@@ -102,7 +109,10 @@ class Scheduler(RedisScheduler):
         self._maintenance: task.LoopingCall | None = None
         # Held requests an item of which failed in the pipelines (not stored).
         self._failed: set[Request] = set()
+        # Held requests an item of which Redis refused for lack of memory: given back.
+        self._refused: set[Request] = set()
         self._wakeup = None
+        self.backpressure = Backpressure.from_config(frontier.client, frontier.keys, config)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -119,9 +129,16 @@ class Scheduler(RedisScheduler):
             self._failed.add(request)
 
     def item_error(self, item, response, failure) -> None:
-        """An item of this response could not be processed: do not acknowledge the request."""
+        """An item of this response could not be processed: do not acknowledge the request.
+
+        Redis refusing it for lack of memory is no fault of the request: it is
+        given back without an attempt, and leasing pauses."""
         if response is not None and response.request in self.queue.held:
-            self._failed.add(response.request)
+            if is_out_of_memory(failure.value):
+                self._refused.add(response.request)
+                self.backpressure.note_oom()
+            else:
+                self._failed.add(response.request)
 
     def open(self, spider: Spider) -> None:
         engine_in_progress(self.crawler.engine)  # fails loudly now, not by acknowledging later
@@ -164,18 +181,23 @@ class Scheduler(RedisScheduler):
             logger.error("Cannot queue request: %s", exc)
             self.stats.inc_value(Stat.FRONTIER_UNSERIALIZABLE)
             return False
+        except redis.RedisError as exc:
+            # The request is in the outbox, kept for the next flush.
+            self._redis_error(exc)
         return True
 
     def next_request(self) -> Request | None:
         try:
             self._flush()
             self._ack_finished()
+            if not self.queue.leased and self.backpressure.paused():
+                self._wake_in(self.backpressure.check_seconds)
+                return None
             request = self.queue.pop()
         except redis.RedisError as exc:
             # Nothing is lost: unpushed requests stay in the outbox, unacknowledged
             # leases stay held (and renewable) until Redis answers again.
-            logger.warning("Redis unavailable, retrying in 1 s: %s", exc)
-            self.stats.inc_value(Stat.FRONTIER_REDIS_ERRORS)
+            self._redis_error(exc)
             self._wake_in(1.0)
             return None
         if request is not None:
@@ -183,6 +205,14 @@ class Scheduler(RedisScheduler):
         elif self.queue.wait:
             self._wake_in(self.queue.wait)
         return request
+
+    def _redis_error(self, exc: redis.RedisError) -> None:
+        if is_out_of_memory(exc):
+            logger.warning("Redis is out of memory, retrying in 1 s: %s", exc)
+            self.backpressure.note_oom()
+        else:
+            logger.warning("Redis unavailable, retrying in 1 s: %s", exc)
+        self.stats.inc_value(Stat.FRONTIER_REDIS_ERRORS)
 
     def _flush(self) -> None:
         queued, duplicates = self.queue.flush()
@@ -225,8 +255,13 @@ class Scheduler(RedisScheduler):
             self.stats.inc_value(Stat.FRONTIER_REDIS_ERRORS)
 
     def _maintain(self) -> None:
-        self._flush()
-        self._ack_finished()
+        try:
+            self._flush()
+            self._ack_finished()
+        except redis.RedisError as exc:
+            # A full Redis refuses the pushes, not the renewals below (allow-oom):
+            # this worker's leases must not expire while it waits.
+            self._redis_error(exc)
         leased = self.queue.leased_payloads()
         with pipeline(self.server) as pipe:
             self.frontier.heartbeat(self.worker_id, pipe=pipe)
@@ -261,6 +296,16 @@ class Scheduler(RedisScheduler):
             return
         in_progress = engine_in_progress(self.crawler.engine)
         finished = [request for request in self.queue.held if request not in in_progress]
+        refused = {request for request in finished if request in self._refused}
+        if refused:
+            self.queue.give_back(list(refused))  # raises, and keeps them held, while Redis fails
+            self._refused.difference_update(refused)
+            self._failed.difference_update(refused)
+            logger.warning("Gave %d requests back to the queue: Redis had no memory for their "
+                           "articles (no attempt counted; they are fetched again once it has)",
+                           len(refused))
+            self.stats.inc_value(Stat.FRONTIER_GIVEN_BACK, len(refused))
+            finished = [request for request in finished if request not in refused]
         failed = [request for request in finished if request in self._failed]
         if failed:
             self._failed.difference_update(failed)

@@ -116,12 +116,16 @@ class SeenFilter:
             wanted["chunk_bits"] = str(self.chunk_bits)
         if self.mode != "set":  # what it was sized for: `crawler status` and the metrics compare "seen" to it
             wanted.update(capacity=str(self.capacity), error_rate=repr(self.error_rate))
-        with pipeline(client, transaction=True) as pipe:
-            for name, value in wanted.items():
-                pipe.hsetnx(keys.seen_config, name, value)
-            pipe.hgetall(keys.seen_config)
-            actual = pipe.execute()[-1]
-        actual = {_text(k): _text(v) for k, v in actual.items()}
+        # Read first: a crawl that recorded its filter needs no write (a worker
+        # then starts even when Redis is full and refuses writes).
+        actual = {_text(k): _text(v) for k, v in client.hgetall(keys.seen_config).items()}
+        if actual != wanted:
+            with pipeline(client, transaction=True) as pipe:
+                for name, value in wanted.items():
+                    pipe.hsetnx(keys.seen_config, name, value)
+                pipe.hgetall(keys.seen_config)
+                actual = pipe.execute()[-1]
+            actual = {_text(k): _text(v) for k, v in actual.items()}
         if actual != wanted:
             raise ValueError(f"this crawl's seen filter is {actual}, the settings ask for {wanted}: "
                              "use the crawl's FRONTIER_SEEN / FRONTIER_BLOOM_* settings everywhere")

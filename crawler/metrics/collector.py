@@ -28,6 +28,7 @@ from crawler.base.counters import (
     outcome_stat,
 )
 from crawler.frontier import defaults
+from crawler.frontier.backpressure import PAUSE_REASONS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -149,6 +150,9 @@ _PLAIN: tuple[tuple[str, str, Callable[[Mapping[str, object]], float]], ...] = (
      lambda s: s.get(Stat.FRONTIER_BACKOFF, 0)),
     ("crawler_redis_errors", "Frontier operations that failed on Redis and were retried later",
      lambda s: s.get(Stat.FRONTIER_REDIS_ERRORS, 0)),
+    ("crawler_requests_given_back", "Requests given back to the queue without counting an "
+     "attempt: Redis had no memory for their articles (OOM)",
+     lambda s: s.get(Stat.FRONTIER_GIVEN_BACK, 0)),
 )
 
 # Gauges of the whole crawl, from Redis: name -> (help, FrontierCounts attribute).
@@ -250,6 +254,14 @@ class CrawlCollector(Collector):
             family = GaugeMetricFamily(name, help_text, labels=["spider"])
             family.add_metric([spider], getattr(counts, attribute))
             yield family
+        paused = GaugeMetricFamily("crawler_crawl_paused", "1 while the workers lease no new "
+                                   "requests, by reason: backlog (articles not yet delivered above "
+                                   "DELIVER_BACKLOG_MAX) or memory (Redis above "
+                                   "REDIS_MEMORY_HIGH_WATERMARK of maxmemory)",
+                                   labels=["spider", "reason"])
+        for reason in PAUSE_REASONS:
+            paused.add_metric([spider, reason], 1 if counts.paused == reason else 0)
+        yield paused
         if self._delivery is not None:
             yield from _delivery_families(self._delivery, spider)
         if counts.seen_capacity:  # a Bloom filter: past its capacity, false positives climb

@@ -20,9 +20,10 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
-from crawler.store.dedupe import NEAR_THRESHOLD, ArticleStore
+from crawler.store.dedupe import NEAR_THRESHOLD, WINDOW_DAYS, ArticleStore
 from crawler.article.normalize import normalize_article
 from crawler.article.text import count_words
+from crawler.base.connection import is_out_of_memory
 from crawler.base.counters import Field, Outcome, invalid_stat, outcome_stat
 from crawler.frontier.core import Frontier
 
@@ -127,8 +128,9 @@ class DedupeStorePipeline:
     duplicate counts ``dedupe/<outcome>`` and raises
     ``DropItem("<outcome>: <url>")``. With ``DEDUPE_ENABLED`` false every
     article is stored. ``DEDUPE_NEAR_THRESHOLD`` (in ``(0, 1]``) is the
-    smallest estimated Jaccard similarity of a near-duplicate; another value
-    raises :class:`ValueError` in :meth:`from_crawler`.
+    smallest estimated Jaccard similarity of a near-duplicate, and
+    ``DEDUPE_WINDOW_DAYS`` (at least 1) how many days an article is
+    remembered; another value raises :class:`ValueError` in :meth:`from_crawler`.
 
     A Redis error is logged and re-raised, never taken for a duplicate.
     """
@@ -139,6 +141,7 @@ class DedupeStorePipeline:
         *,
         threshold: float = NEAR_THRESHOLD,
         enabled: bool = True,
+        window_days: int = WINDOW_DAYS,
         stats: StatsCollector | None = None,
     ) -> None:
         self.keys = frontier.keys
@@ -146,7 +149,7 @@ class DedupeStorePipeline:
         self.enabled = enabled
         self.stats = stats
         self.store = ArticleStore(frontier.client, frontier.keys, threshold=threshold,
-                                  check_duplicates=enabled)
+                                  check_duplicates=enabled, window_days=window_days)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -156,10 +159,18 @@ class DedupeStorePipeline:
             # ValueError, not NotConfigured: Scrapy answers NotConfigured by
             # leaving the pipeline out, and the crawl would run storing nothing.
             raise ValueError(f"DEDUPE_NEAR_THRESHOLD must be in (0, 1], got {threshold}")
+        try:
+            window_days = settings.getint("DEDUPE_WINDOW_DAYS", WINDOW_DAYS)
+        except ValueError:
+            window_days = 0
+        if window_days < 1:
+            raise ValueError(f"DEDUPE_WINDOW_DAYS must be a whole number of days, at least 1, "
+                             f"got {settings.get('DEDUPE_WINDOW_DAYS')!r}")
         return cls(
             Frontier.for_crawler(crawler),
             threshold=threshold,
             enabled=settings.getbool("DEDUPE_ENABLED", True),
+            window_days=window_days,
             stats=crawler.stats,
         )
 
@@ -167,10 +178,15 @@ class DedupeStorePipeline:
         try:
             outcome = await _in_thread(self.store.store, item)
         except redis.RedisError as exc:
-            logger.error(
-                "Could not store article %s in %s, it is not saved (%s: %s)",
-                item.get("url"), self.keys.articles, type(exc).__name__, exc,
-            )
+            if is_out_of_memory(exc):
+                # Not the article's fault: the scheduler gives its request back (no attempt).
+                logger.warning("Redis is full (OOM): article %s not stored now, its request goes "
+                               "back to the queue", item.get("url"))
+            else:
+                logger.error(
+                    "Could not store article %s in %s, it is not saved (%s: %s)",
+                    item.get("url"), self.keys.articles, type(exc).__name__, exc,
+                )
             raise
         if self.stats is not None:
             self.stats.inc_value(outcome_stat(outcome))

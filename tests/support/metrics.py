@@ -13,7 +13,8 @@ PROJECT = {name: getattr(project_settings, name) for name in dir(project_setting
            if name.startswith(("METRICS_", "FRONTIER_"))}
 
 GAUGES = {"crawler_frontier_queued", "crawler_frontier_in_flight", "crawler_frontier_seen",
-          "crawler_frontier_dead_letters", "crawler_workers_alive", "crawler_redis_up"}
+          "crawler_frontier_dead_letters", "crawler_workers_alive", "crawler_redis_up",
+          "crawler_crawl_paused"}
 """The gauges read from Redis at scrape time (left out, but for redis_up, when it is down)."""
 
 

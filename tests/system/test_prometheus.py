@@ -94,7 +94,7 @@ def test_promtool_checks_the_rules():
     assert sorted(names) == sorted({"CrawlStalled", "CrawlErrorRatioHigh", "CrawlerWorkerDown",
                                     "CrawlerNoWorkers", "CrawlFrontierGrowingWithoutBound",
                                     "CrawlDeadLetters", "CrawlSeenFilterNearlyFull", "CrawlerRedisUnreachable",
-                                    "CrawlLeasesExpiring", "CrawlDeliveryBacklogGrowing"})
+                                    "CrawlLeasesExpiring", "CrawlDeliveryBacklogGrowing", "CrawlPaused"})
     assert f"SUCCESS: {len(names)} rules found" in result.stdout
 
 

@@ -54,7 +54,7 @@ def test_once_prints_one_frame_of_the_crawl(redis_url, r):
     assert summary == [
         "crawl news", "pages/s 0.0/s", "articles/s 0.0/s", "pages 42", "articles stored 2",
         "queued 3", "in flight 1", "seen 4", "dead letters 1", "workers alive 1",
-        "download errors 3", "http errors 2", "spider errors 1",
+        "download errors 3", "http errors 2", "spider errors 1", "state running",
     ]
     workers = lines[lines.index("workers"):lines.index("busiest hosts")]
     assert workers[1] == "worker last heartbeat state"

@@ -12,7 +12,7 @@ Every file starts with a header of ``--`` lines, then a blank line, then Lua::
   without the leading ``_`` of a prelude (``_frontier.lua``: ``FRONTIER``).
 - ``KEYS`` names, in order, the :class:`~crawler.base.keys.Keys` properties
   the script gets as KEYS. A last name ending in ``...`` names a Keys method
-  (``minhash_band...``): the caller passes any number of its keys after the
+  (``dedupe_day...``): the caller passes any number of its keys after the
   others (``rest``). That line is the only place the order is written: the
   loader puts one local per name before the Lua, ``K_<NAME>`` (``local
   K_READY, K_INFLIGHT = KEYS[1], KEYS[2]``; a table of the remaining keys for
@@ -24,6 +24,11 @@ Every file starts with a header of ``--`` lines, then a blank line, then Lua::
   the prelude's.
 - ``ARGV``: the layout of the arguments (``name...`` any number of them,
   ``[a b]...`` a group repeated), then what they mean. Read by people only.
+- ``FLAGS``, optional, last: Redis 7 script flags, sent as the script's first
+  line (``#!lua flags=allow-oom``). ``allow-oom`` lets a script run when Redis
+  is at ``maxmemory`` with ``noeviction``: only for scripts that do not grow
+  memory (RENEW, HEARTBEAT, ACK, RELEASE, PAUSE), so that a full Redis stops
+  the crawl without costing a request an attempt (README, "Backpressure").
 
 Every key a script touches is passed in KEYS and all are under one crawl's
 hash tag, so the scripts run on Redis Cluster too. Files are read with
@@ -50,6 +55,8 @@ __all__ = ["BoundScript", "LuaScript", "load", "names", "register"]
 _FIELD_RE = re.compile(r"-- ([A-Z][A-Z_]*): (\S.*)")
 _MORE_RE = re.compile(r"--   +(\S.*)")
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
+# The Redis 7 script flags a header may name.
+_FLAGS = ("allow-oom", "no-writes", "allow-stale")
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,9 @@ class LuaScript:
     ``keys`` are the names of the Keys properties passed as KEYS, in order;
     ``rest`` the name of the Keys method whose keys the caller passes after
     them (any number), or None; ``argv`` the ARGV layout line; ``prelude`` the
-    name of the prelude the script begins with, or None. ``source`` is the Lua
-    sent to Redis: the ``K_<NAME>`` locals, the prelude, the script's file.
+    name of the prelude the script begins with, or None; ``flags`` its Redis
+    script flags. ``source`` is the Lua sent to Redis: the flags' shebang line
+    (when it has flags), the ``K_<NAME>`` locals, the prelude, the script's file.
     """
 
     name: str
@@ -70,6 +78,7 @@ class LuaScript:
     argv: str
     prelude: str | None
     source: str
+    flags: tuple[str, ...] = ()
 
     def key_names(self, keys: Keys, rest: Iterable[str] = ()) -> list[str]:
         """The KEYS of one call for the crawl of ``keys``: the header's properties of
@@ -93,6 +102,7 @@ class _Header:
     rest: str | None
     argv: str
     text: str
+    flags: tuple[str, ...] = ()
 
 
 def _read(stem: str) -> str:
@@ -121,9 +131,11 @@ def _parse(stem: str) -> _Header:
     name = stem.lstrip("_").upper()
     if not fields or order[0] != name:
         raise ValueError(f"{stem}.lua: the header must begin with '-- {name}: <contract>'")
-    if order[1:] not in (["KEYS", "ARGV"], ["PRELUDE", "ARGV"]):
+    if order[1:] not in (["KEYS", "ARGV"], ["PRELUDE", "ARGV"], ["KEYS", "ARGV", "FLAGS"],
+                         ["PRELUDE", "ARGV", "FLAGS"]):
         raise ValueError(f"{stem}.lua: after the contract the header needs KEYS or PRELUDE, "
-                         f"then ARGV (in that order), not {' '.join(order[1:]) or 'nothing'}")
+                         f"then ARGV, then optionally FLAGS (in that order), "
+                         f"not {' '.join(order[1:]) or 'nothing'}")
     values = dict(fields)
     prelude, keys, rest = None, (), None
     if "PRELUDE" in values:
@@ -132,8 +144,12 @@ def _parse(stem: str) -> _Header:
             raise ValueError(f"{stem}.lua: PRELUDE names a prelude file: {prelude!r}")
     else:
         keys, rest = _key_names(stem, " ".join(values["KEYS"]).split())
+    flags = tuple(" ".join(values.get("FLAGS", [])).split())
+    for flag in flags:
+        if flag not in _FLAGS:
+            raise ValueError(f"{stem}.lua: FLAGS names {flag!r}, not one of {', '.join(_FLAGS)}")
     return _Header(name=name, contract=" ".join(values[name]), prelude=prelude, keys=keys,
-                   rest=rest, argv=values["ARGV"][0], text=text)
+                   rest=rest, argv=values["ARGV"][0], text=text, flags=flags)
 
 
 def _key_names(stem: str, words: list[str]) -> tuple[tuple[str, ...], str | None]:
@@ -176,11 +192,15 @@ def load(name: str) -> LuaScript:
         prelude = _parse(f"_{header.prelude}")
         if prelude.prelude is not None:
             raise ValueError(f"_{header.prelude}.lua: a prelude cannot have a prelude")
+        if prelude.flags:
+            raise ValueError(f"_{header.prelude}.lua: a prelude has no FLAGS (its scripts do)")
         if header.argv.split()[:len(prelude.argv.split())] != prelude.argv.split():
             raise ValueError(f"{name.lower()}.lua: ARGV must begin with the prelude's: {prelude.argv}")
         keys, rest, prelude_text = prelude.keys, prelude.rest, prelude.text + "\n"
+    shebang = f"#!lua flags={','.join(header.flags)}\n" if header.flags else ""
     return LuaScript(name=name, contract=header.contract, keys=keys, rest=rest, argv=header.argv,
-                     prelude=header.prelude, source=_locals(keys, rest) + prelude_text + header.text)
+                     prelude=header.prelude, flags=header.flags,
+                     source=shebang + _locals(keys, rest) + prelude_text + header.text)
 
 
 def names() -> list[str]:

@@ -4,6 +4,7 @@
 --   acknowledged.
 -- PRELUDE: frontier
 -- ARGV: prefix delay worker payload...
+-- FLAGS: allow-oom
 
 local worker, done = ARGV[3], 0
 for i = 4, #ARGV do

@@ -5,6 +5,7 @@
 --   worker not listed before, else 0.
 -- KEYS: workers
 -- ARGV: worker forget
+-- FLAGS: allow-oom
 
 local t = redis.call('TIME')
 local now = t[1] + t[2] / 1000000

@@ -2,6 +2,7 @@
 --   (graceful shutdown). Returns how many were released.
 -- PRELUDE: frontier
 -- ARGV: prefix delay worker payload...
+-- FLAGS: allow-oom
 
 local t, released = now(), 0
 for i = 4, #ARGV do

@@ -4,6 +4,7 @@
 --   leases_lost). Returns {renewed, lost payload...}.
 -- PRELUDE: frontier
 -- ARGV: prefix delay lease worker payload...
+-- FLAGS: allow-oom
 
 local deadline, worker = now() + tonumber(ARGV[3]), ARGV[4]
 local out = {0}

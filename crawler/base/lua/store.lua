@@ -1,52 +1,75 @@
--- STORE: stores one article unless a stored one has its canonical URL, its
---   content hash, or (close enough) its MinHash signature. Checks and writes are
---   one atomic step, so two workers storing the same story at once store it once.
---   Returns "duplicate_url", "duplicate_content", "near_duplicate" (each counted
---   in stats, as are capped and invalid candidates) or "stored": the article
---   appended to articles, its URL, content hash and signature indexed, its
---   content hash added to each of its band sets (the minhash_band KEYS, one per
---   band), articles_stored counted.
--- KEYS: dedupe_url dedupe_content articles stats minhash_signatures minhash_band...
--- ARGV: url content_hash signature min_equal check article max_candidates
---   url: canonical URL; signature: MinHash, 8 hex digits a value; min_equal: how
---   many values must be equal for a near-duplicate; check: "1" to check for
+-- STORE: stores one article unless one stored within the dedupe window has its
+--   canonical URL, its content hash, or (close enough) its MinHash signature.
+--   Checks and writes are one atomic step, so two workers storing the same story
+--   at once store it once. Returns "duplicate_url", "duplicate_content",
+--   "near_duplicate" (each counted in stats, as are capped and invalid
+--   candidates) or "stored": the article appended to articles, and indexed in
+--   today's dedupe hash (the first dedupe_day key): field "u"..url -> "",
+--   "c"..id -> its b-bit signature, and for each band field (one byte, the band
+--   number, then its 4-byte key) the ids of the articles having it, newest
+--   last, at most max_ids of them; the hash expires at expire_at; articles_stored
+--   counted.
+-- KEYS: articles stats dedupe_day...
+-- ARGV: url id signature min_equal check article max_candidates expire_at max_ids band...
+--   url, id: 8-byte hashes of the canonical URL and the content hash; signature:
+--   b-bit MinHash, two 4-bit values a byte; min_equal: how many of its 4-bit
+--   values must be equal for a near-duplicate; check: "1" to check for
 --   duplicates, "0" to only store; article: its JSON; max_candidates: the most
---   stored articles to compare the signature with.
+--   stored articles to compare the signature with; expire_at: unix time at which
+--   today's dedupe hash expires; max_ids: the most ids a band field keeps; band:
+--   its band fields. dedupe_day: today's dedupe hash first, then the other days
+--   of the window.
+
+local url, id, signature = 'u' .. ARGV[1], ARGV[2], ARGV[3]
+local content = 'c' .. id
+local bands = {}
+for i = 10, #ARGV do
+  bands[#bands + 1] = ARGV[i]
+end
+local today = K_DEDUPE_DAY[1]
 
 if ARGV[5] == '1' then
-  if redis.call('SISMEMBER', K_DEDUPE_URL, ARGV[1]) == 1 then
-    redis.call('HINCRBY', K_STATS, 'duplicate_url', 1)
-    return 'duplicate_url'
+  for _, day in ipairs(K_DEDUPE_DAY) do
+    if redis.call('HEXISTS', day, url) == 1 then
+      redis.call('HINCRBY', K_STATS, 'duplicate_url', 1)
+      return 'duplicate_url'
+    end
   end
-  if redis.call('SISMEMBER', K_DEDUPE_CONTENT, ARGV[2]) == 1 then
-    redis.call('HINCRBY', K_STATS, 'duplicate_content', 1)
-    return 'duplicate_content'
+  for _, day in ipairs(K_DEDUPE_DAY) do
+    if redis.call('HEXISTS', day, content) == 1 then
+      redis.call('HINCRBY', K_STATS, 'duplicate_content', 1)
+      return 'duplicate_content'
+    end
   end
 
-  local signature = ARGV[3]
   local min_equal = tonumber(ARGV[4])
   local max_candidates = tonumber(ARGV[7])
-  local values = #signature / 8
 
-  -- The stored articles sharing a band, and how many bands each shares: the
-  -- more, the more similar, so with too many candidates those are kept.
-  local shared, candidates, capped = {}, {}, false
-  for _, band in ipairs(K_MINHASH_BAND) do
-    local members
-    if redis.call('SCARD', band) > max_candidates then
-      -- A crowded band (boilerplate, a flood of near-empty pages): a sample.
-      members = redis.call('SRANDMEMBER', band, max_candidates)
-      capped = true
-    else
-      members = redis.call('SMEMBERS', band)
-    end
-    for _, id in ipairs(members) do
-      local n = shared[id]
-      if n then
-        shared[id] = n + 1
-      else
-        shared[id] = 1
-        candidates[#candidates + 1] = id
+  -- The stored articles sharing a band, the day that holds each, and how many
+  -- bands each shares: the more, the more similar, so with too many candidates
+  -- those are kept.
+  local shared, where, candidates, capped = {}, {}, {}, false
+  for _, day in ipairs(K_DEDUPE_DAY) do
+    for _, ids in ipairs(redis.call('HMGET', day, unpack(bands))) do
+      if ids then
+        local n = #ids / 8
+        local first = 1
+        if n > max_candidates then
+          -- A crowded band (boilerplate): its newest ids.
+          first = n - max_candidates + 1
+          capped = true
+        end
+        for k = first, n do
+          local other = string.sub(ids, 8 * k - 7, 8 * k)
+          local seen = shared[other]
+          if seen then
+            shared[other] = seen + 1
+          else
+            shared[other] = 1
+            where[other] = day
+            candidates[#candidates + 1] = other
+          end
+        end
       end
     end
   end
@@ -60,33 +83,27 @@ if ARGV[5] == '1' then
     return a < b
   end)
 
-  local mine = {}
-  for i = 1, values do
-    mine[i] = string.sub(signature, 8 * i - 7, 8 * i)
-  end
-  local max_unequal = values - min_equal
+  local mine = {string.byte(signature, 1, -1)}
   local near, invalid = false, 0
   for c = 1, math.min(#candidates, max_candidates) do
-    local other = redis.call('HGET', K_MINHASH_SIGNATURES, candidates[c])
+    local other = redis.call('HGET', where[candidates[c]], 'c' .. candidates[c])
     if type(other) ~= 'string' or #other ~= #signature then
       invalid = invalid + 1
     else
-      local equal, unequal = 0, 0
-      for i = 1, values do
-        if string.sub(other, 8 * i - 7, 8 * i) == mine[i] then
+      -- Two 4-bit values a byte: a byte whose XOR is 0 has both equal, one
+      -- below 16 or a multiple of 16 has one equal.
+      local equal = 0
+      local theirs = {string.byte(other, 1, -1)}
+      for i = 1, #mine do
+        local x = bit.bxor(mine[i], theirs[i])
+        if x == 0 then
+          equal = equal + 2
+        elseif x < 16 or x % 16 == 0 then
           equal = equal + 1
-          if equal >= min_equal then
-            near = true
-            break
-          end
-        else
-          unequal = unequal + 1
-          if unequal > max_unequal then
-            break
-          end
         end
       end
-      if near then
+      if equal >= min_equal then
+        near = true
         break
       end
     end
@@ -105,14 +122,24 @@ end
 
 -- A failing command ends a script without undoing the writes before it, so
 -- the article is written first: a failure then leaves it unindexed (a later
--- copy may be stored again), never indexed but missing (lost for good). The
--- signature is written before the bands naming it.
+-- copy may be stored again), never indexed but missing (lost for good). Under
+-- maxmemory only the first write of a script can be refused (OOM): then
+-- nothing at all is written. The signature is written before the bands naming it.
 redis.call('XADD', K_ARTICLES, '*', 'article', ARGV[6])
-redis.call('SADD', K_DEDUPE_URL, ARGV[1])
-redis.call('SADD', K_DEDUPE_CONTENT, ARGV[2])
-redis.call('HSET', K_MINHASH_SIGNATURES, ARGV[2], ARGV[3])
-for _, band in ipairs(K_MINHASH_BAND) do
-  redis.call('SADD', band, ARGV[2])
+redis.call('HSET', today, url, '', content, signature)
+local max_ids = 8 * tonumber(ARGV[9])
+for _, band in ipairs(bands) do
+  local ids = redis.call('HGET', today, band)
+  if ids then
+    ids = ids .. id
+    if #ids > max_ids then
+      ids = string.sub(ids, -max_ids)
+    end
+  else
+    ids = id
+  end
+  redis.call('HSET', today, band, ids)
 end
+redis.call('EXPIREAT', today, ARGV[8])
 redis.call('HINCRBY', K_STATS, 'articles_stored', 1)
 return 'stored'

@@ -31,14 +31,17 @@ def test_frontier_gauges_from_a_real_redis(redis_url, r):
     frontier.heartbeat("w1")
     frontier.heartbeat("w2")
     r.lpush(Keys("news").deadletter, json.dumps({"reason": "test", "request": "{}"}))
+    r.hset(Keys("news").paused, mapping={"reason": "backlog", "since": "1700000000.5", "detail": "x"})
     crawler = metrics_crawler()
     registry = CollectorRegistry()
     registry.register(CrawlCollector(crawler.stats, frontier, "news"))
     samples = crawler_samples(registry)
-    gauges = {name: value for (name, _), value in samples.items() if name in GAUGES}
-    assert gauges == {"crawler_frontier_queued": 3, "crawler_frontier_in_flight": 0,
-                      "crawler_frontier_seen": 3, "crawler_frontier_dead_letters": 1,
-                      "crawler_workers_alive": 2, "crawler_redis_up": 1}
+    gauges = {(name, dict(labels).get("reason")): value for (name, labels), value in samples.items()
+              if name in GAUGES}
+    assert gauges == {("crawler_frontier_queued", None): 3, ("crawler_frontier_in_flight", None): 0,
+                      ("crawler_frontier_seen", None): 3, ("crawler_frontier_dead_letters", None): 1,
+                      ("crawler_workers_alive", None): 2, ("crawler_redis_up", None): 1,
+                      ("crawler_crawl_paused", "backlog"): 1, ("crawler_crawl_paused", "memory"): 0}
 
 
 def test_a_bloom_crawl_exports_its_capacity(redis_url):

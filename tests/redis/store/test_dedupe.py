@@ -16,15 +16,14 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from crawler.store import dedupe
-from crawler.store.dedupe import ArticleStore
+from crawler.store.dedupe import MAX_BAND_IDS, ArticleStore, band_fields
 from crawler.store.export import iter_articles
 from crawler.article.fingerprints import (
     BANDS,
     NUM_PERM,
+    bbit_signature,
     estimated_jaccard,
     minhash,
-    minhash_bands,
-    minhash_hex,
 )
 from crawler.base.keys import Keys
 from crawler.article.normalize import normalize_article
@@ -46,10 +45,22 @@ def store(r):
     return ArticleStore(r, KEYS)
 
 
+@pytest.fixture
+def raw(redis_url):
+    """A client that returns bytes: the dedupe hash's fields and values are binary."""
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+def _id(text: str) -> bytes:
+    return dedupe._id(text)
+
+
 # --- ArticleStore -------------------------------------------------------------
 
 
-def test_store_outcomes(store, r):
+def test_store_outcomes(store, r, raw):
     first = article(CORPUS[0], "https://example.com/a")
     assert store.store(first) == "stored"
 
@@ -79,30 +90,28 @@ def test_store_outcomes(store, r):
         "duplicate_content": "1",
         "near_duplicate": "1",
     }
-    assert r.smembers(KEYS.dedupe_url) == {"https://example.com/a", "https://example.com/d"}
-    assert r.smembers(KEYS.dedupe_content) == {first["content_hash"], unrelated["content_hash"]}
-    assert r.hgetall(KEYS.minhash_signatures) == {
-        stored["content_hash"]: minhash_hex(minhash(stored["body"]))
-        for stored in (first, unrelated)
-    }
-    band_keys = {}
+    # One hash for today, holding per stored article its URL, its id with its b-bit
+    # signature, and its id under each of its band fields; expiring 30 days after today.
+    today = store.day_keys()[0]
+    assert today == f"crawler:{{news}}:dedupe:{dedupe.day_of(store.clock())}"
+    expected = {}
     for stored in (first, unrelated):
-        for key in store.band_keys(minhash(stored["body"])):
-            band_keys.setdefault(key, set()).add(stored["content_hash"])
-    assert len(band_keys) == 2 * BANDS
-    assert {key: r.smembers(key) for key in band_keys} == band_keys
-    assert set(r.keys(KEYS.all_patterns())) == {
-        KEYS.dedupe_url, KEYS.dedupe_content, KEYS.articles, KEYS.stats,
-        KEYS.minhash_signatures, *band_keys,
-    }
+        signature = minhash(stored["body"])
+        expected[b"u" + _id(stored["canonical_url"])] = b""
+        expected[b"c" + _id(stored["content_hash"])] = bbit_signature(signature)
+        for field in band_fields(signature):
+            expected[field] = expected.get(field, b"") + _id(stored["content_hash"])
+    assert len(expected) == 2 * (2 + BANDS)
+    assert raw.hgetall(today) == expected
+    assert raw.expiretime(today) == store.expires_at()
+    assert set(r.keys(KEYS.all_patterns())) == {KEYS.articles, KEYS.stats, today}
 
 
-def test_band_keys(store):
+def test_band_fields():
     signature = minhash(CORPUS[3])
-    assert store.band_keys(signature) == [
-        f"crawler:{{news}}:minhash:{band}:{digest}"
-        for band, digest in enumerate(minhash_bands(signature))
-    ]
+    fields = band_fields(signature)
+    assert [field[0] for field in fields] == list(range(BANDS))
+    assert all(len(field) == 5 for field in fields)
 
 
 def test_store_round_trips_the_article_exactly(store, r):
@@ -123,10 +132,11 @@ BASE = tuple(range(1000, 1000 + NUM_PERM))
 
 
 def changed(signature: tuple[int, ...], positions) -> tuple[int, ...]:
-    """``signature`` with the values at ``positions`` replaced by new ones."""
+    """``signature`` with the values at ``positions`` replaced by new ones (whose
+    low 4 bits differ too)."""
     values = list(signature)
     for i in positions:
-        values[i] += 10_000
+        values[i] += 10_001
     return tuple(values)
 
 
@@ -137,13 +147,13 @@ def fake(name: str) -> dict:
 
 
 def test_near_duplicate_threshold_is_exact(signatures, store, r):
-    """0.8 means 103 of 128 equal values (102/128 = 0.797)."""
+    """0.65 means 86 of 128 equal 4-bit values: (86/128 - 1/16) / (15/16) = 0.65."""
     signatures["base"] = BASE
-    signatures["103 equal"] = changed(BASE, range(0, 100, 4))  # 25 bands differ
-    signatures["102 equal"] = changed(BASE, range(1, 105, 4))  # 26 bands differ
+    signatures["86 equal"] = changed(BASE, range(16, 58))  # no band differs
+    signatures["85 equal"] = changed(BASE, range(16, 59))
     assert store.store(fake("base")) == "stored"
-    assert store.store(fake("103 equal")) == "near_duplicate"
-    assert store.store(fake("102 equal")) == "stored"
+    assert store.store(fake("86 equal")) == "near_duplicate"
+    assert store.store(fake("85 equal")) == "stored"
     strict = ArticleStore(r, KEYS, threshold=1.0)
     signatures["same signature"] = BASE
     signatures["one value differs"] = changed(BASE, [127])
@@ -151,28 +161,27 @@ def test_near_duplicate_threshold_is_exact(signatures, store, r):
     assert strict.store(fake("same signature")) == "near_duplicate"
 
 
-def test_near_duplicate_found_through_a_single_shared_band(signatures, r):
-    """Above a threshold of 0.75 every match shares a band; at 0.75 a pair
-    with one value changed in every band shares none and is missed."""
-    loose = ArticleStore(r, KEYS, threshold=0.75)
+def test_near_duplicate_found_through_a_single_shared_band(signatures, store):
+    """Candidates come from the bands (8 of 2 values, the first 16 values): a pair
+    sharing one band is compared, a pair sharing none is missed however close."""
     signatures["base"] = BASE
-    signatures["band 0 shared"] = changed(BASE, range(4, NUM_PERM, 4))  # 97 equal
-    signatures["no band shared"] = changed(BASE, range(0, NUM_PERM, 4))  # 96 equal
-    assert loose.store(fake("base")) == "stored"
-    assert loose.store(fake("band 0 shared")) == "near_duplicate"
-    assert loose.store(fake("no band shared")) == "stored"
+    signatures["band 0 shared"] = changed(BASE, range(3, 16, 2))  # 121 equal
+    signatures["no band shared"] = changed(BASE, range(1, 16, 2))  # 120 equal
+    assert store.store(fake("base")) == "stored"
+    assert store.store(fake("band 0 shared")) == "near_duplicate"
+    assert store.store(fake("no band shared")) == "stored"
 
 
 def test_most_similar_candidates_are_compared_first_and_the_cap_is_counted(signatures, r):
     capped = ArticleStore(r, KEYS, max_candidates=2)
     signatures["new"] = BASE
-    # Three decoys sharing band 0 only with "new" (4 equal values each)...
+    # Three decoys sharing band 0 only with "new" (2 equal values each)...
     for i in range(3):
-        signatures[f"decoy {i}"] = BASE[:4] + tuple(v + 50_000 * (i + 1) for v in BASE[4:])
+        signatures[f"decoy {i}"] = BASE[:2] + tuple(v + 50_001 * (i + 1) for v in BASE[2:])
         assert capped.store(fake(f"decoy {i}")) == "stored"
-    # ...and the match (122 equal values), sharing bands 6-31 but not band 0,
+    # ...and the match (122 equal values), sharing bands 6 and 7 but not band 0,
     # so that band order alone would compare the decoys first.
-    signatures["match"] = changed(BASE, range(0, 24, 4))
+    signatures["match"] = changed(BASE, range(0, 12, 2))
     assert capped.store(fake("match")) == "stored"
     assert r.hgetall(KEYS.stats) == {"articles_stored": "4"}
     assert capped.store(fake("new")) == "near_duplicate"
@@ -183,13 +192,13 @@ def test_most_similar_candidates_are_compared_first_and_the_cap_is_counted(signa
     }
 
 
-def test_at_most_max_candidates_are_compared(signatures, r):
+def test_at_most_max_candidates_are_compared(signatures, r, raw):
     capped = ArticleStore(r, KEYS, max_candidates=3)
     signatures["new"] = BASE
-    band_keys = capped.band_keys(BASE)
+    today, fields = capped.day_keys()[0], band_fields(BASE)
     # Ids without a signature: each comparison counts as invalid.
-    r.sadd(band_keys[5], "junk-1", "junk-2")
-    r.sadd(band_keys[6], "junk-2", "junk-3", "junk-4")
+    raw.hset(today, fields[5], b"junk-001junk-002")
+    raw.hset(today, fields[6], b"junk-002junk-003junk-004")
     assert capped.store(fake("new")) == "stored"
     assert r.hgetall(KEYS.stats) == {
         "articles_stored": "1",
@@ -198,23 +207,25 @@ def test_at_most_max_candidates_are_compared(signatures, r):
     }
 
 
-def test_a_crowded_band_is_sampled(signatures, store, r):
+def test_a_crowded_band_keeps_its_newest_ids(signatures, store, r, raw):
     signatures["new"] = BASE
-    crowded = store.band_keys(BASE)[5]
-    r.sadd(crowded, *[f"junk-{i}" for i in range(500)])  # ids without a signature
+    today, crowded = store.day_keys()[0], band_fields(BASE)[5]
+    junk = [b"junk%04d" % i for i in range(500)]  # ids without a signature
+    raw.hset(today, crowded, b"".join(junk))
     assert store.store(fake("new")) == "stored"
     assert r.hgetall(KEYS.stats) == {
         "articles_stored": "1",
         "near_duplicate_candidates_capped": "1",
         "near_duplicate_candidates_invalid": "200",
     }
-    assert r.scard(crowded) == 501
+    # The band field keeps the newest MAX_BAND_IDS ids, the new article's last.
+    assert raw.hget(today, crowded) == b"".join(junk[-(MAX_BAND_IDS - 1):]) + _id("hash-new")
 
 
-def test_a_corrupt_signature_is_skipped_and_counted(store, r):
+def test_a_corrupt_signature_is_skipped_and_counted(store, r, raw):
     first = article(CORPUS[4], "https://example.com/a")
     assert store.store(first) == "stored"
-    r.hset(KEYS.minhash_signatures, first["content_hash"], "not a signature")
+    raw.hset(store.day_keys()[0], b"c" + _id(first["content_hash"]), b"not a signature")
     near = article(one_word_changed(CORPUS[4]), "https://example.com/b")
     assert store.store(near) == "stored"
     assert r.hgetall(KEYS.stats) == {
@@ -386,8 +397,8 @@ def test_near_duplicate_store_end_to_end(store, r):
     # Stored variants are candidates for later ones too; on this corpus that
     # adds no match beyond the original-variant ones.
     assert {edit: results.count("near_duplicate") for edit, results in outcomes.items()} == (
-        MEASURED[0.8][1]
+        MEASURED[0.65][1]
     )
     assert all(set(results) <= {"stored", "near_duplicate"} for results in outcomes.values())
-    assert r.hgetall(KEYS.stats) == {"articles_stored": "31", "near_duplicate": "49"}
-    assert r.xlen(KEYS.articles) == 31
+    assert r.hgetall(KEYS.stats) == {"articles_stored": "20", "near_duplicate": "60"}
+    assert r.xlen(KEYS.articles) == 20

@@ -232,10 +232,19 @@ def test_dedupe_threshold_setting(redis_url):
     pipeline = DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_NEAR_THRESHOLD="0.9"))
     assert pipeline.threshold == 0.9
     assert pipeline.store.threshold == 0.9
-    assert DedupeStorePipeline.from_crawler(make_crawler(redis_url)).threshold == 0.8
+    assert DedupeStorePipeline.from_crawler(make_crawler(redis_url)).threshold == 0.65
     for wrong in (0, -0.1, 1.5, "nan"):
         with pytest.raises(ValueError, match=r"DEDUPE_NEAR_THRESHOLD must be in \(0, 1\], got "):
             DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_NEAR_THRESHOLD=wrong))
+
+
+def test_dedupe_window_setting(redis_url):
+    assert DedupeStorePipeline.from_crawler(make_crawler(redis_url)).store.window_days == 30
+    pipeline = DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_WINDOW_DAYS="7"))
+    assert pipeline.store.window_days == 7
+    for wrong in (0, -3, "a week", "1.5"):
+        with pytest.raises(ValueError, match=r"DEDUPE_WINDOW_DAYS must be a whole number of days, at least 1"):
+            DedupeStorePipeline.from_crawler(make_crawler(redis_url, DEDUPE_WINDOW_DAYS=wrong))
 
 
 def test_redis_errors_propagate_and_lose_nothing(chain, r, caplog):

@@ -23,6 +23,8 @@ from crawler.article.fingerprints import (
     NUM_PERM,
     PERMUTATIONS,
     ROWS,
+    bbit_jaccard,
+    bbit_signature,
     content_hash,
     estimated_jaccard,
     hamming,
@@ -113,7 +115,8 @@ def test_permutations_are_fixed():
     """Stored signatures are only comparable with ones made by the same
     functions: these values must never change silently."""
     p = 2**61 - 1
-    assert len(PERMUTATIONS) == NUM_PERM == BANDS * ROWS == 128
+    assert len(PERMUTATIONS) == NUM_PERM == 128
+    assert BANDS * ROWS <= NUM_PERM
     assert PERMUTATIONS[0] == (279394745696650160, 867129380986451774)
     assert all(1 <= a < p and 0 <= b < p for a, b in PERMUTATIONS)
     assert len({a for a, _ in PERMUTATIONS}) == NUM_PERM
@@ -159,11 +162,33 @@ def test_minhash_hex_and_bands():
     assert re.fullmatch(r"[0-9a-f]{1024}", text)
     assert [int(text[i : i + 8], 16) for i in range(0, 1024, 8)] == list(signature)
     bands = minhash_bands(signature)
+    # 32-bit band keys of the first BANDS runs of ROWS values.
     assert bands == [
-        hashlib.blake2b(bytes.fromhex(text[32 * i : 32 * i + 32]), digest_size=4).hexdigest()
+        hashlib.blake2b(bytes.fromhex(text[8 * ROWS * i : 8 * ROWS * (i + 1)]), digest_size=4).digest()
         for i in range(BANDS)
     ]
-    assert all(re.fullmatch(r"[0-9a-f]{8}", band) for band in bands)
+    assert len(bands) == BANDS == 8 and all(len(band) == 4 for band in bands)
+
+
+def test_bbit_signature_keeps_the_low_4_bits_of_each_value():
+    signature = minhash(CORPUS[2])
+    packed = bbit_signature(signature)
+    assert len(packed) == NUM_PERM // 2 == 64
+    assert [v for byte in packed for v in (byte >> 4, byte & 0xF)] == [v & 0xF for v in signature]
+    assert bbit_signature(range(1, 5)) == bytes([0x12, 0x34])
+
+
+def test_bbit_jaccard():
+    a = bbit_signature(minhash(CORPUS[0]))
+    assert bbit_jaccard(a, a) == 1.0
+    # Every 4-bit value differs: below chance, so 0.
+    assert bbit_jaccard(bytes([0x00] * 4), bytes([0x11] * 4)) == 0.0
+    # Half of them equal: (1/2 - 1/16) / (15/16) = 7/15.
+    assert bbit_jaccard(bytes([0x00] * 4), bytes([0x01] * 4)) == pytest.approx(7 / 15)
+    # Unrelated stories: about 1/16 of the 4-bit values agree by chance.
+    assert bbit_jaccard(a, bbit_signature(minhash(CORPUS[1]))) < 0.1
+    with pytest.raises(ValueError, match="b-bit signatures of 2 and 3 bytes"):
+        bbit_jaccard(b"ab", b"abc")
 
 
 def test_estimated_jaccard():
@@ -190,12 +215,13 @@ def test_minhash_is_fast():
 
 def near_duplicate_figures(threshold: float = NEAR_THRESHOLD) -> dict:
     """Precision and recall of the store's decision on CORPUS: "shares an LSH
-    band and has an estimated Jaccard similarity >= threshold".
+    band and has a b-bit estimated Jaccard similarity >= threshold".
 
     Texts: the 20 originals and their 3 edited variants (80). Positive pairs:
     two texts of the same story (6 per story, 120); every other pair (3,040)
     is negative. Also, per kind of edit, how many of the 20 variants are
-    near-duplicates of their original, and the estimates of both kinds of pairs.
+    near-duplicates of their original, and the estimates (from the full
+    128-value signatures) of both kinds of pairs.
     """
     texts = []
     for story, body in enumerate(CORPUS):
@@ -209,7 +235,7 @@ def near_duplicate_figures(threshold: float = NEAR_THRESHOLD) -> dict:
     for (s1, k1, m1), (s2, k2, m2) in itertools.combinations(fingerprints, 2):
         estimate = estimated_jaccard(m1, m2)
         shares_band = any(map(operator.eq, minhash_bands(m1), minhash_bands(m2)))
-        predicted = shares_band and estimate >= threshold
+        predicted = shares_band and bbit_jaccard(bbit_signature(m1), bbit_signature(m2)) >= threshold
         if s1 == s2:
             tp, fn = tp + predicted, fn + (not predicted)
             same_story.append(estimate)

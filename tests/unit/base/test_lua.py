@@ -11,8 +11,10 @@ import pytest
 from crawler.base import lua
 from crawler.base.keys import Keys
 
-SCRIPTS = ["ACK", "BACKLOG", "COOL", "DELIVERED", "DROP", "HEARTBEAT", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE",
-           "RENEW", "REQUEUE", "RETRY", "STORE"]
+SCRIPTS = ["ACK", "BACKLOG", "COOL", "DELIVERED", "DROP", "HEARTBEAT", "LEASE", "PAUSE", "PRUNE", "PUSH", "REAP",
+           "RELEASE", "RENEW", "REQUEUE", "RETRY", "STORE"]
+# Scripts that run when Redis is at maxmemory (noeviction): none of them grows memory.
+ALLOW_OOM = ["ACK", "HEARTBEAT", "PAUSE", "RELEASE", "RENEW"]
 FRONTIER = ["ACK", "COOL", "DROP", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
 
 
@@ -51,7 +53,8 @@ def test_every_file_has_the_header(filename):
     name = filename[:-4].lstrip("_").upper()
     assert re.fullmatch(rf"-- {name}: \S.*", header[0])
     fields = [m[1] for line in header[1:] if (m := re.match(r"-- ([A-Z]+): \S", line))]
-    assert fields in (["KEYS", "ARGV"], ["PRELUDE", "ARGV"])
+    assert fields in (["KEYS", "ARGV"], ["PRELUDE", "ARGV"], ["KEYS", "ARGV", "FLAGS"],
+                      ["PRELUDE", "ARGV", "FLAGS"])
     assert all(re.match(r"-- [A-Z]+: \S|--   \S", line) for line in header[1:])
     # No script body numbers its keys: they are the K_<NAME> locals of the header.
     assert "KEYS[" not in _files()[filename]
@@ -63,14 +66,14 @@ def test_keys_are_the_header_names_in_order(name):
     filename = "_frontier.lua" if script.prelude == "frontier" else f"{name.lower()}.lua"
     words = _field(_header(_files()[filename]), "KEYS")
     assert script.keys == tuple(word for word in words if not word.endswith("..."))
-    assert script.rest == ("minhash_band" if name == "STORE" else None)
+    assert script.rest == ("dedupe_day" if name == "STORE" else None)
     keys = Keys("news")
     assert script.key_names(keys) == [getattr(keys, word) for word in script.keys]
     for word in script.keys:
         assert isinstance(inspect.getattr_static(Keys, word), property), word
     if script.rest is not None:
         assert inspect.isfunction(getattr(Keys, script.rest))
-        band = keys.minhash_band(0, "ab")
+        band = keys.dedupe_day("2024-05-06")
         assert script.key_names(keys, [band]) == [*(getattr(keys, word) for word in script.keys), band]
     else:
         with pytest.raises(ValueError, match=f"Lua script {name} takes no keys beyond"):
@@ -112,3 +115,14 @@ def test_headers_breaking_the_convention_are_refused(monkeypatch, text, error):
     monkeypatch.setattr(lua, "_read", lambda stem: text)
     with pytest.raises(ValueError, match=re.escape(f"bad.lua: ") + ".*" + re.escape(error)):
         lua._parse("bad")
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_flags_are_the_first_line_of_the_source(name):
+    script = lua.load(name)
+    assert script.flags == (("allow-oom",) if name in ALLOW_OOM else ())
+    first = script.source.split("\n", 1)[0]
+    if script.flags:
+        assert first == "#!lua flags=allow-oom"
+    else:
+        assert not first.startswith("#!")

@@ -26,3 +26,14 @@ def test_rates_come_from_two_frames():
     assert "10.0s ago w1 [bold]not markup[/bold]" in lines  # messages are text, never markup
     console.print(render(_snapshot(12.0, 30, 8)))
     assert frame_lines(console.export_text())[1:3] == ["pages/s -", "articles/s -"]
+
+
+def test_a_paused_crawl_says_so():
+    console = Console(width=100, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    running = _snapshot(12.0, 30, 8)
+    console.print(render(running))
+    assert "state running" in frame_lines(console.export_text())
+    counts = FrontierCounts(**{**running.counts.__dict__, "paused": "backlog", "paused_since": 880.0})
+    paused = Snapshot(**{**running.__dict__, "counts": counts})
+    console.print(render(paused))
+    assert "state paused (backlog, 2m)" in frame_lines(console.export_text())

@@ -76,6 +76,7 @@ STATS = {
     "spider_exceptions/ValueError": 3,
     "frontier/backoff": 4,
     "frontier/redis_errors": 13,
+    "frontier/given_back": 5,
     "log_count/WARNING": 11,
     "log_count/ERROR": 4,
     "log_count/INFO": 1000,  # not mapped
@@ -105,11 +106,14 @@ def _expected(spider: str = "news") -> dict[tuple, float]:
         want[key("crawler_requests_dropped_total", reason=reason)] = value
     for level, value in (("warning", 11), ("error", 4), ("critical", 0)):
         want[key("crawler_log_messages_total", level=level)] = value
+    for reason in ("backlog", "memory"):
+        want[key("crawler_crawl_paused", reason=reason)] = 0
     for name, value in (("crawler_response_bytes_total", 123456), ("crawler_requests_enqueued_total", 80),
                         ("crawler_requests_duplicate_total", 300), ("crawler_requests_leased_total", 66),
                         ("crawler_requests_retried_total", 7), ("crawler_requests_failed_total", 5),
                         ("crawler_leases_expired_total", 2), ("crawler_spider_errors_total", 3),
                         ("crawler_host_backoffs_total", 4), ("crawler_redis_errors_total", 13),
+                        ("crawler_requests_given_back_total", 5),
                         ("crawler_redis_up", 1), ("crawler_frontier_queued", 7),
                         ("crawler_frontier_in_flight", 3), ("crawler_frontier_seen", 120),
                         ("crawler_frontier_dead_letters", 2), ("crawler_workers_alive", 4)):
@@ -238,3 +242,16 @@ def test_health_check_needs_a_turning_reactor_and_redis():
 def test_metrics_off_with_an_empty_port():
     with pytest.raises(NotConfigured, match="METRICS_PORT is not set"):
         MetricsExporter.from_crawler(metrics_crawler(METRICS_PORT=""))
+
+
+@pytest.mark.parametrize("reason", ["backlog", "memory"])
+def test_a_paused_crawl_says_why(reason):
+    """crawler_crawl_paused{reason} is 1 for the reason the workers wrote in Redis, 0 for
+    the others; a record with a reason of its own shows in none."""
+    paused = FrontierCounts(**{**COUNTS.__dict__, "paused": reason, "paused_since": 1.0})
+    collector, _ = _collector(counts=paused)
+    registry = CollectorRegistry()
+    registry.register(collector)
+    samples = crawler_samples(registry)
+    assert {labels: value for (name, labels), value in samples.items() if name == "crawler_crawl_paused"} == {
+        (("reason", other), ("spider", "news")): float(other == reason) for other in ("backlog", "memory")}
