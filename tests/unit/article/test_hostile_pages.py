@@ -24,8 +24,9 @@ PARAGRAPHS = [
     f"more than expected, and residents will be asked to comment before any decision is taken."
     for i in range(6)
 ]
-# The CPU seconds one page may take here; each took several times that before.
-BUDGET = 1.0
+# The CPU seconds one page may take here (each took 1.7 to 30 s before): a regression catcher
+# with a margin for a busy machine; the 1 s goal is measured by benchmarks/hostile.py.
+BUDGET = 1.5
 
 
 def page(extra: str = "", head: str = "") -> str:
