@@ -27,8 +27,8 @@ SCHEDULER = "crawler.frontier.Scheduler"
 DUPEFILTER_CLASS = "crawler.frontier.DupeFilter"
 REDIS_URL = {redis_url!r}
 # What a project sets as it would set DOWNLOAD_DELAY: one fetch of the host per
-# 0.1 s for both processes together, so that the crawl lasts long enough for both.
-FRONTIER_HOST_DELAY = 0.1
+# 0.3 s for both processes together, so that the crawl lasts long enough for both.
+FRONTIER_HOST_DELAY = 0.3
 ITEM_PIPELINES = {{"plainproject.pipelines.PagesPipeline": 300}}
 LOG_LEVEL = "INFO"
 """
