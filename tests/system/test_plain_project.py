@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 
 import pytest
@@ -105,8 +106,18 @@ def test_a_plain_scrapy_project_uses_the_frontier_by_settings_alone(plain_projec
     env.pop("REDIS_URL", None)
     with serve() as site:
         command = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"start={site.base_url}/"]
-        workers = [subprocess.Popen(command, cwd=plain_project, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+        def start() -> subprocess.Popen:
+            return subprocess.Popen(command, cwd=plain_project, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+
+        # A Scrapy spider closes once its engine finds nothing to do: the second process joins
+        # once the first has queued the start page's links (it has fetched a second page), so
+        # that it finds work waiting in the shared frontier however slowly the machine starts it.
+        workers = [start()]
+        deadline = time.monotonic() + 120
+        while len(site.hits) < 2 and workers[0].poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers.append(start())
         outputs = [worker.communicate(timeout=240)[0] for worker in workers]
         hits = [path for _, path in site.hits]
         for worker, output in zip(workers, outputs):
