@@ -102,11 +102,11 @@ DELIVER_FILE_MAX_BYTES = os.environ.get("DELIVER_FILE_MAX_BYTES", delivery_defau
 DELIVER_FILE_MAX_SECONDS = os.environ.get("DELIVER_FILE_MAX_SECONDS", delivery_defaults.DELIVER_FILE_MAX_SECONDS)
 
 # --- Metrics --------------------------------------------------------------------
-# Where the worker's /metrics and /healthz listen (crawler/metrics/exporter.py
-# has the other METRICS_* defaults): loopback, unless the environment says
-# otherwise. The worker image sets METRICS_HOST=0.0.0.0 so that Prometheus (and
+# Where the worker's /metrics and /healthz listen: MetricsConfig's default
+# (crawler/metrics/exporter.py, loopback) unless the environment says otherwise. The worker image sets METRICS_HOST=0.0.0.0 so that Prometheus (and
 # only Prometheus: deploy/k8s/networkpolicy.yaml) reaches it; `crawler crawl`
 # and `crawler demo` always give their workers 127.0.0.1.
-METRICS_HOST = os.environ.get("METRICS_HOST", "127.0.0.1")
+if "METRICS_HOST" in os.environ:
+    METRICS_HOST = os.environ["METRICS_HOST"]
 
 FEED_EXPORT_ENCODING = "utf-8"
