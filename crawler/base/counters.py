@@ -23,8 +23,11 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "DISCOVERY_PATHS",
     "DUPLICATE_FIELDS",
     "ERROR_FIELDS",
+    "HUB_KINDS",
+    "HUB_RESULTS",
     "INVALID_REASONS",
     "LUA_FIELDS",
     "OTHER_FIELDS",
@@ -37,6 +40,7 @@ __all__ = [
     "Outcome",
     "Stat",
     "failed_stat",
+    "hub_visit_stat",
     "invalid_stat",
     "log_count_stat",
     "outcome_stat",
@@ -54,6 +58,14 @@ class Stat:
     OFFSITE_DROPPED: Final = "offsite/dropped"
     LINKS_DENIED: Final = "links/denied"
     LINKS_NOT_HTTP: Final = "links/not_http"  # file:, ftp:, mailto:... links, never followed
+    # Written by the spider's hub visits (continuous discovery: feeds, sitemaps, fronts, home pages).
+    HUB_VISITS: Final = "hubs/visits/"  # + kind "/" result: see hub_visit_stat()
+    HUB_DISCOVERED: Final = "hubs/discovered/"  # + kind: hubs found on pages, robots.txt, indexes
+    HUB_ENTRIES_QUEUED: Final = "hubs/entries/queued"  # entries/links of hubs never seen before
+    HUB_ENTRIES_TOO_OLD: Final = "hubs/entries/too_old"  # older than FRONTIER_MAX_ARTICLE_AGE
+    HUB_ENTRIES_OFFSITE: Final = "hubs/entries/offsite"  # another site's URL in a feed or sitemap
+    HUB_ENTRIES_TRUNCATED: Final = "hubs/entries/truncated"  # past the per-hub entry cap
+    HUB_PARSE_ERRORS: Final = "hubs/parse_errors"  # a feed or sitemap that could not be read
     # Written by the item pipelines (crawler.worker.pipelines).
     ARTICLES_STORED: Final = "articles/stored"
     ARTICLES_INVALID: Final = "articles/invalid/"  # + reason: see invalid_stat()
@@ -155,6 +167,14 @@ INVALID_REASONS: Final = ("no_url", "no_title", "too_short")
 PAGE_STATS: Final = {"article": Stat.PAGES_ARTICLE, "listing": Stat.PAGES_LISTING,
                      "non_html": Stat.PAGES_NON_HTML}
 
+#: Kinds of hub (a page revisited on a schedule), as ``crawler sources`` and the metrics name them.
+HUB_KINDS: Final = ("home", "front", "feed", "sitemap", "news-sitemap")
+#: What one hub visit found: new article links, none, a 304, or a failure.
+HUB_RESULTS: Final = ("changed", "unchanged", "not_modified", "error")
+#: How an article's link was first found (``discovered_via``): a hub of one of
+#: :data:`HUB_KINDS`, a "More <Section>" block, any other link, or a seed.
+DISCOVERY_PATHS: Final = (*HUB_KINDS, "more", "link", "seed")
+
 #: Fields written by Lua scripts, which spell them themselves.
 LUA_FIELDS: Final = frozenset({
     Field.DEAD_LETTERS, Field.REQUESTS_RETRIED, Field.LEASES_EXPIRED, Field.LEASES_LOST,  # frontier
@@ -199,6 +219,14 @@ DUPLICATE_FIELDS: Final = (Field.DUPLICATE_URL, Field.DUPLICATE_CONTENT, Field.N
 def failed_stat(exception_name: str) -> str:
     """The stat of a request that failed for good with exception class ``exception_name``."""
     return Stat.PAGES_FAILED + exception_name
+
+
+def hub_visit_stat(kind: str, result: str) -> str:
+    """The stat of one hub visit (``hubs/visits/<kind>/<result>``); raises ValueError
+    unless ``kind`` is one of :data:`HUB_KINDS` and ``result`` one of :data:`HUB_RESULTS`."""
+    if kind not in HUB_KINDS or result not in HUB_RESULTS:
+        raise ValueError(f"not a hub kind and visit result: {kind!r}, {result!r}")
+    return f"{Stat.HUB_VISITS}{kind}/{result}"
 
 
 def invalid_stat(reason: str) -> str:

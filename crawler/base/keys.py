@@ -151,6 +151,30 @@ class Keys:
         """HASH: why the workers stopped leasing (reason, since, detail); absent while the crawl runs."""
         return self._key("paused")
 
+    @property
+    def hubs(self) -> str:
+        """HASH: hub URL -> its state as JSON (site, kind, interval, last visit, last change,
+        new links, failures, validators...): the pages revisited on a schedule
+        (:mod:`crawler.frontier.hubs`, ``crawler sources``)."""
+        return self._key("hubs")
+
+    @property
+    def hubs_due(self) -> str:
+        """ZSET: hub URL -> when it is next due for a visit (Redis time); retired hubs are not in it."""
+        return self._key("hubs-due")
+
+    @property
+    def hubs_queued(self) -> str:
+        """ZSET: hub URL -> when its due visit was queued (Redis time), until the visit is
+        recorded: a due time is queued once, by one worker."""
+        return self._key("hubs-queued")
+
+    @property
+    def hub_requests(self) -> str:
+        """HASH: hub URL -> the request JSON of its next visit (with If-None-Match /
+        If-Modified-Since from its last response)."""
+        return self._key("hub-requests")
+
     def all_patterns(self) -> str:
         """A SCAN pattern matching every key of this crawl."""
         return self._key("*")

@@ -10,12 +10,13 @@ from tests.support.paths import ROOT
 PACKAGE = ROOT / "crawler"
 
 # Lower layers first; a module may import its own layer and those before it.
-LAYERS = ["base", "article", "store", "frontier", "metrics", "worker", "spiders", "cli"]
+LAYERS = ["base", "article", "discovery", "store", "frontier", "metrics", "worker", "spiders", "cli"]
 _RANK = {name: rank for rank, name in enumerate(LAYERS)} | {"demo": len(LAYERS) - 1}
 # Third-party packages a layer must not import at all.
 FORBIDDEN = {
     "base": {"scrapy", "scrapy_redis", "twisted"},
     "article": {"scrapy", "scrapy_redis", "twisted", "redis"},
+    "discovery": {"scrapy_redis", "twisted", "redis"},
     "store": {"scrapy", "scrapy_redis", "twisted"},
 }
 

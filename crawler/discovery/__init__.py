@@ -1,0 +1,1 @@
+"""Finding and reading a site's hubs, without Redis: feeds, sitemaps, fronts, home pages."""
