@@ -18,6 +18,7 @@ from dateutil import parser as _dateparser
 
 from crawler.article.fingerprints import content_hash, simhash, simhash_hex
 from crawler.article.text import count_words, drop_repeats, is_boilerplate, normalize_text, split_authors
+from crawler.base.counters import DISCOVERY_PATHS
 from crawler.base.urls import display_domain, resolve_canonical
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ ARTICLE_FIELDS = (
     "content_hash",
     "simhash",
     "crawled_at",
+    "discovered_at",
+    "discovered_via",
     "spider",
 )
 
@@ -187,6 +190,21 @@ def _related(entries: Any) -> list[dict[str, str | None]]:
     return related
 
 
+def _discovered_at(value: Any) -> str | None:
+    """When the page's link was first seen, as ``crawled_at`` is written (None when unknown)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            when = datetime.fromtimestamp(value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return when.replace(microsecond=0).isoformat(timespec="seconds")
+    return to_iso8601(value) if isinstance(value, str) else None
+
+
+def _discovered_via(value: Any) -> str | None:
+    return value if isinstance(value, str) and value in DISCOVERY_PATHS else None
+
+
 def normalize_article(
     item: Mapping[str, Any], *, spider: str, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -200,7 +218,9 @@ def normalize_article(
     when empty); body cleaned (:func:`clean_body`); ``authors`` split; dates ISO 8601;
     ``word_count``, ``content_hash`` and ``simhash`` (16 hex digits) computed
     from the cleaned body; ``crawled_at`` is ``now`` (default: the current
-    time) in UTC to the second; ``spider`` as given.
+    time) in UTC to the second; ``discovered_at`` (when the crawl first saw the
+    page's link: unix seconds or ISO 8601) likewise, or None; ``discovered_via``
+    one of :data:`crawler.base.counters.DISCOVERY_PATHS`, else None; ``spider`` as given.
 
     Raises :class:`ValueError` when ``item`` has no ``url``.
     """
@@ -230,6 +250,8 @@ def normalize_article(
         "content_hash": content_hash(body),
         "simhash": simhash_hex(simhash(body)),
         "crawled_at": crawled.replace(microsecond=0).isoformat(timespec="seconds"),
+        "discovered_at": _discovered_at(item.get("discovered_at")),
+        "discovered_via": _discovered_via(item.get("discovered_via")),
         "spider": spider,
     }
     assert tuple(article) == ARTICLE_FIELDS

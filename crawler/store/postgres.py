@@ -2,7 +2,8 @@
 
 The schema (version :data:`SCHEMA_VERSION`, recorded in ``crawler_schema``) is
 created on first use, under an advisory lock so that several ``deliver``
-processes starting together create it once:
+processes starting together create it once; a table of an older version is
+upgraded in place (version 2 added ``discovered_at`` and ``discovered_via``):
 
 .. code-block:: sql
 
@@ -12,7 +13,8 @@ processes starting together create it once:
         published timestamptz, modified timestamptz, section text, body text NOT NULL,
         description text, language text, site_name text, domain text,
         related jsonb NOT NULL DEFAULT '[]', word_count integer, content_hash text,
-        simhash text, crawled_at timestamptz, spider text,
+        simhash text, crawled_at timestamptz, discovered_at timestamptz,
+        discovered_via text, spider text,
         stream_id text NOT NULL,                        -- the Redis stream entry it came from
         delivered_at timestamptz NOT NULL DEFAULT now()
     );
@@ -47,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["COLUMNS", "SCHEMA_VERSION", "TABLE", "PostgresSink", "database_identity"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLE = "articles"
 _STAGING = "crawler_articles_staging"
 # A constant key of pg_advisory_xact_lock: the schema is created by one process at a time.
@@ -73,14 +75,16 @@ COLUMNS: dict[str, str] = {
     "content_hash": "text",
     "simhash": "text",
     "crawled_at": "timestamptz",
+    "discovered_at": "timestamptz",
+    "discovered_via": "text",
     "spider": "text",
     "stream_id": "text NOT NULL",
     "delivered_at": "timestamptz NOT NULL DEFAULT now()",
 }
 _COPIED = [name for name in COLUMNS if name != "delivered_at"]
 _TEXT = ("canonical_url", "url", "title", "section", "body", "description", "language",
-         "site_name", "domain", "content_hash", "simhash", "spider")
-_DATES = ("published", "modified", "crawled_at")
+         "site_name", "domain", "content_hash", "simhash", "discovered_via", "spider")
+_DATES = ("published", "modified", "crawled_at", "discovered_at")
 _JSON = ("authors", "related")
 
 _CREATE = [
@@ -88,6 +92,13 @@ _CREATE = [
     f"CREATE INDEX {TABLE}_published_idx ON {TABLE} (published)",
     f"CREATE INDEX {TABLE}_domain_idx ON {TABLE} (domain)",
 ]
+
+# The statements that bring a table of an older schema version to the next one
+# (version -> statements): run in the schema transaction, under its lock.
+_UPGRADES = {
+    1: [f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS discovered_at timestamptz",
+        f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS discovered_via text"],
+}
 
 
 def _stream_order(table: str) -> str:
@@ -237,9 +248,17 @@ class PostgresSink(Sink):
                 conn.execute("INSERT INTO crawler_schema (component, version) VALUES (%s, %s)",
                              (TABLE, SCHEMA_VERSION))
                 logger.info("Created table %s (schema version %d)", TABLE, SCHEMA_VERSION)
+            elif row[0] < SCHEMA_VERSION:
+                for version in range(row[0], SCHEMA_VERSION):
+                    for statement in _UPGRADES[version]:
+                        conn.execute(statement)
+                conn.execute("UPDATE crawler_schema SET version = %s, updated_at = now() "
+                             "WHERE component = %s", (SCHEMA_VERSION, TABLE))
+                logger.info("Upgraded table %s from schema version %d to %d", TABLE, row[0],
+                            SCHEMA_VERSION)
             elif row[0] != SCHEMA_VERSION:
                 raise SinkError(f"table {TABLE} is at schema version {row[0]}, this crawler "
-                                f"writes version {SCHEMA_VERSION}")
+                                f"writes version {SCHEMA_VERSION}: upgrade the crawler")
 
     def open(self, group: str, consumer: str) -> None:
         self._conn = self._connect()

@@ -8,7 +8,7 @@ import json
 import psycopg
 import pytest
 
-from crawler.store.postgres import PostgresSink
+from crawler.store.postgres import SCHEMA_VERSION, PostgresSink
 from crawler.store.sinks import SinkError
 from tests.support.articles import synthetic_article
 
@@ -65,5 +65,29 @@ def test_a_newer_schema_is_refused(postgres_url):
     sink.close()
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("UPDATE crawler_schema SET version = 99")
-    with pytest.raises(SinkError, match="schema version 99, this crawler writes version 1"):
+    with pytest.raises(SinkError, match=f"schema version 99, this crawler writes version {SCHEMA_VERSION}"):
         PostgresSink(postgres_url).open("g", "c")
+
+
+def test_a_version_1_table_is_upgraded_in_place_and_keeps_its_rows(postgres_url):
+    sink = PostgresSink(postgres_url)
+    sink.open("g", "c")
+    sink.write([("1-0", json.dumps(synthetic_article(1)))])
+    assert sink.flush() == ["1-0"]
+    sink.close()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # as version 1 created it
+        conn.execute("ALTER TABLE articles DROP COLUMN discovered_at, DROP COLUMN discovered_via")
+        conn.execute("UPDATE crawler_schema SET version = 1")
+    article = {**synthetic_article(2), "discovered_at": "2026-12-03T10:00:00+00:00",
+               "discovered_via": "news-sitemap"}
+    sink = PostgresSink(postgres_url)
+    sink.open("g", "c")
+    sink.write([("2-0", json.dumps(article))])
+    assert sink.flush() == ["2-0"]
+    sink.close()
+    with psycopg.connect(postgres_url) as conn:
+        rows = conn.execute("SELECT stream_id, discovered_via, discovered_at IS NOT NULL FROM articles "
+                            "ORDER BY stream_id").fetchall()
+        version = conn.execute("SELECT version FROM crawler_schema").fetchone()[0]
+    assert rows == [("1-0", None, False), ("2-0", "news-sitemap", True)]
+    assert version == SCHEMA_VERSION

@@ -133,6 +133,8 @@ def _extracted(**overrides):
             "not a dict",
             {"title": "no url"},
         ],
+        "discovered_at": 1700000000.5,
+        "discovered_via": "news-sitemap",
     }
     item.update(overrides)
     return item
@@ -163,6 +165,8 @@ def test_normalize_article_exact_output():
         "content_hash": content_hash(body),
         "simhash": simhash_hex(simhash(body)),
         "crawled_at": "2024-05-06T07:08:09+00:00",
+        "discovered_at": "2023-11-14T22:13:20+00:00",
+        "discovered_via": "news-sitemap",
         "spider": "news",
     }
     assert tuple(article) == ARTICLE_FIELDS
@@ -211,3 +215,14 @@ def test_normalize_article_crawled_at_defaults_to_now_in_utc():
 def test_normalize_article_requires_a_url():
     with pytest.raises(ValueError, match="no url"):
         normalize_article({"title": "x"}, spider="news")
+
+
+@pytest.mark.parametrize(("at", "via", "expected"), [
+    (None, None, (None, None)),
+    ("2026-12-03T10:00:00Z", "feed", ("2026-12-03T10:00:00+00:00", "feed")),
+    (1e20, "no such path", (None, None)),
+    (True, 7, (None, None)),
+])
+def test_discovery_fields_are_kept_only_when_valid(at, via, expected):
+    article = normalize_article(_extracted(discovered_at=at, discovered_via=via), spider="news", now=NOW)
+    assert (article["discovered_at"], article["discovered_via"]) == expected
