@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import redis
 import scrapy
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
@@ -14,9 +17,11 @@ from scrapy.utils.asyncio import is_asyncio_available
 from twisted.internet.threads import deferToThread
 
 from crawler.article.extract import extract_article
-from crawler.base.urls import is_http_url, url_host
-from crawler.frontier.core import Frontier
 from crawler.base.counters import Stat, failed_stat
+from crawler.base.urls import is_http_url, url_host
+from crawler.discovery.pages import feed_links, is_front
+from crawler.frontier.core import Frontier
+from crawler.worker.hubs import HubReader, HubReading
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
@@ -24,6 +29,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.python.failure import Failure
     from typing_extensions import Self
+
+logger = logging.getLogger(__name__)
 
 _HOSTS_REFRESH_SECONDS = 5.0
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -99,6 +106,7 @@ class NewsSpider(scrapy.Spider):
             restrict_xpaths=f"(//*[self::a or self::area])[position() <= {max_links}]")
         spider._readers = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
         spider.frontier = Frontier.for_crawler(crawler)
+        spider.hubs = HubReader.for_crawler(crawler)
         spider._hosts: set[str] = set()
         spider._hosts_read_at = float("-inf")
         return spider
@@ -108,25 +116,70 @@ class NewsSpider(scrapy.Spider):
         yield  # an async generator that yields nothing: seeds come from Redis
 
     async def parse(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
+        hub = response.meta.get("hub")
+        if hub:
+            for request in await self._visit(response, hub):
+                yield request
+            return
         content_type = html_content_type(response)
         if content_type is None:
             self.crawler.stats.inc_value(Stat.PAGES_NON_HTML)
             return
-        article, links = await self._in_thread(self._read, response, content_type)
+        allowed = self._allowed_hosts()
+        article, links = await self._in_thread(self._read, response, content_type, allowed)
         related: list[str] = []
         if article is None:
             self.crawler.stats.inc_value(Stat.PAGES_LISTING)
         else:
             self.crawler.stats.inc_value(Stat.PAGES_ARTICLE)
             related = [entry["url"] for entry in article["related"]]
+            article["discovered_at"] = response.meta.get("discovered_at")
+            article["discovered_via"] = response.meta.get("discovered_via", "seed")
             yield article
         for request in self._follow(response, related, links):
             yield request
 
-    def _read(self, response: TextResponse, content_type: str) -> tuple[dict | None, list[str]]:
-        """The page's article (or None) and the URLs of its links: the slow part, run in a thread."""
+    def _read(self, response: TextResponse, content_type: str, allowed: set[str]) -> tuple[dict | None, list[str]]:
+        """The page's article (or None) and the URLs of its links: the slow part, run in a thread.
+
+        Registers the hubs the page names: its feeds, and the page itself when it is a
+        section front (a listing linked from a home page or front)."""
         article = extract_article(response.body, response.url, content_type=content_type)
-        return article, [link.url for link in self.links.extract_links(response)]
+        links = self.links.extract_links(response)
+        hubs = [(url, "feed") for url in feed_links(response.selector.root, response.url)
+                if url_host(url) in allowed]
+        if (article is None and response.meta.get("discovered_via") in ("home", "front")
+                and is_front(response.url, [(link.url, link.text) for link in links], is_article=False)):
+            hubs.append((response.url, "front"))
+        if hubs:
+            try:
+                self.hubs.discover(hubs)
+            except redis.RedisError as exc:  # found again on a later page
+                logger.warning("Redis unavailable, hubs of %s not registered: %s", response.url, exc)
+        return article, [link.url for link in links]
+
+    async def _visit(self, response: scrapy.http.Response, hub: str) -> list[scrapy.Request]:
+        """Read a hub's response and record the visit; returns requests left to yield."""
+        if response.status == 304:
+            await self._in_thread(self.hubs.not_modified, response)
+            return []
+        allowed = self._allowed_hosts()
+        html_links = None
+        if hub in ("home", "front"):
+            if html_content_type(response) is None:
+                reading = HubReading(kind=hub, error="not an HTML page")
+                return await self._in_thread(self.hubs.visit, response, reading, self)
+            html_links = functools.partial(self._hub_links, response, allowed)
+        reading = await self._in_thread(self.hubs.read, response, hub, allowed=allowed, html_links=html_links)
+        return await self._in_thread(self.hubs.visit, response, reading, self)
+
+    def _hub_links(self, response: TextResponse, allowed: set[str]) -> list[str]:
+        """The links of an HTML hub (feeds it names are registered as hubs on the way)."""
+        feeds = [(url, "feed") for url in feed_links(response.selector.root, response.url)
+                 if url_host(url) in allowed]
+        if feeds:
+            self.hubs.discover(feeds)
+        return [link.url for link in self.links.extract_links(response)]
 
     async def _in_thread(self, func: Callable[..., _T], *args: Any) -> _T:
         """``func(*args)`` in the spider's reading pool, awaited from the reactor."""
@@ -141,6 +194,7 @@ class NewsSpider(scrapy.Spider):
         allowed = self._allowed_hosts()
         stats = self.crawler.stats
         boosted = set(related)
+        now = time.time()
         urls = related + [url for url in links if url not in boosted]
         for url in dict.fromkeys(urls):
             if not is_http_url(url):
@@ -155,11 +209,17 @@ class NewsSpider(scrapy.Spider):
             yield response.follow(
                 url, callback=self.parse, errback=self.on_error,
                 priority=self.related_priority if url in boosted else 0,
+                meta={"discovered_at": now, "discovered_via": "more" if url in boosted else "link"},
             )
 
     def on_error(self, failure: Failure) -> None:
-        """Count a request that failed for good (after retries); the crawl goes on."""
+        """Count a request that failed for good (after retries); the crawl goes on.
+        A hub's failed visit is recorded (it backs off, and is retired after
+        ``FRONTIER_HUB_MAX_FAILURES`` in a row)."""
         self.crawler.stats.inc_value(failed_stat(failure.type.__name__))
+        request = getattr(failure, "request", None)
+        if request is not None and request.meta.get("hub"):
+            self.hubs.failed(request, f"{failure.type.__name__}: {failure.getErrorMessage()}")
 
     def _allowed_hosts(self) -> set[str]:
         now = time.monotonic()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING
 
+import redis
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobotsTxtMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.base.urls import is_http_url, url_host
 from crawler.frontier.config import FrontierConfig
 
 if TYPE_CHECKING:
@@ -17,10 +20,14 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.robotstxt import RobotParser
 
+logger = logging.getLogger(__name__)
+
 __all__ = ["RobotsTxtMiddleware"]
 
 # How often (seconds) every expired robots.txt is dropped, not only the one asked for.
 _SWEEP_SECONDS = 60.0
+# Sitemap: lines of one robots.txt registered as hubs (the first ones).
+_MAX_SITEMAPS = 50
 
 
 class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):
@@ -47,6 +54,24 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):
         self._parsed_at: dict[str, float] = {}
         self._swept_at = time.monotonic()
 
+    def _register_sitemaps(self, request: Request, parser: RobotParser | None) -> None:
+        """Register the sitemaps a site's robots.txt names (``Sitemap:`` lines) as hubs,
+        each time it is read; those of other sites than the crawl's are ignored."""
+        sitemaps = getattr(getattr(parser, "rp", None), "sitemaps", None)  # Protego's parser
+        if sitemaps is None or self.crawler is None:
+            return
+        from crawler.worker.hubs import HubReader
+
+        reader = HubReader.for_crawler(self.crawler)
+        try:
+            allowed = reader.frontier.hosts()
+            urls = [url for url in list(sitemaps)[:_MAX_SITEMAPS]
+                    if is_http_url(url) and url_host(url) in allowed]
+            if urls:
+                reader.discover((url, "sitemap") for url in urls)
+        except redis.RedisError as exc:  # read again with robots.txt, after max_age
+            logger.warning("Redis unavailable, sitemaps of %s not registered: %s", request.url, exc)
+
     def forget_old(self, netloc: str, now: float) -> None:
         """Drop the robots.txt of ``netloc`` when older than ``max_age`` (and, once a
         minute, every other one that is)."""
@@ -69,7 +94,9 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):
         pending = self._parsers.get(netloc)
         if not isinstance(pending, Deferred):
             parser = await super().robot_parser(request)
-            self._parsed_at.setdefault(netloc, time.monotonic())
+            if netloc not in self._parsed_at:
+                self._parsed_at[netloc] = time.monotonic()
+                self._register_sitemaps(request, parser)
             return parser
         mine: Deferred = Deferred()
 
