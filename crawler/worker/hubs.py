@@ -256,7 +256,7 @@ class HubReader:
         kind = response.meta["hub"]
         if response.meta.get("hub_child"):
             return
-        self.registry.record_visit(response.url, result="not_modified")
+        self.registry.record_visit(_hub_url(response.meta, response.url), result="not_modified")
         self.stats.inc_value(hub_visit_stat(_kind(kind), "not_modified"))
 
     def _record(self, response: Response, reading: HubReading, new_links: int) -> None:
@@ -264,7 +264,7 @@ class HubReader:
             if reading.kind == "news-sitemap":  # a news sitemap of an index: a hub of its own
                 self.discover([(response.url, "news-sitemap")])
             return
-        url = response.request.url if response.request is not None else response.url
+        url = _hub_url(response.meta, response.url)
         result = "error" if reading.error else "changed" if new_links else "unchanged"
         headers = response.headers
         self.registry.record_visit(
@@ -278,7 +278,7 @@ class HubReader:
         if request.meta.get("hub_child"):
             return
         try:
-            self.registry.record_visit(request.url, result="error")
+            self.registry.record_visit(_hub_url(request.meta, request.url), result="error")
         except redis.RedisError as exc:
             logger.warning("Redis unavailable while recording the failed visit of hub %s: %s",
                            request.url, exc)
@@ -301,6 +301,12 @@ class HubReader:
             if len(self._known) > _KNOWN_HUBS:
                 self._known.popitem(last=False)
         return added
+
+
+def _hub_url(meta: dict, url: str) -> str:
+    """The hub's own URL: the first of a redirect chain (the registry knows hubs by it)."""
+    redirects = meta.get("redirect_urls")
+    return redirects[0] if redirects else url
 
 
 def _kind(kind: Any) -> str:
