@@ -232,3 +232,27 @@ def test_the_site_records_first_fetches_and_serves_its_truth_as_json(site, clock
     assert served == json.loads(json.dumps(site.truth()))
     assert len(truth["stories"]) == len(BACKLOG_AGES) + 4
     assert HOME_LATEST == 10
+
+
+def test_crawler_demo_live_serve_only_prints_its_url_and_stops_on_sigterm():
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "demo", "--live", "--serve-only",
+                             "--publish-every", "1", "--seed", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/"), url
+        truth = json.loads(get(url + "_demo/truth.json")[2])
+        assert truth["seed"] == 3 and truth["publish_every"] == 1.0
+        assert get(url + "biz/feed.rss")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    bad = subprocess.run([sys.executable, "-m", "crawler", "demo", "--live", "--publish-every", "0.5"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().endswith("--publish-every must be at least 1 second")
