@@ -115,10 +115,11 @@ def _summary(counts: FrontierCounts) -> dict[str, int]:
 
 
 def run_crawl(urls: list[str], *, output: Path, workers: int = 2, max_pages: int | None = None,
-              redis_url: str | None = None, spider: str = "news", until_idle: float = 2.0,
+              redis_url: str | None = None, spider: str = "news", until_idle: float | None = 2.0,
               console: Console | None = None, extra_env: dict[str, str] | None = None,
               overrides: list[str] | None = None) -> CrawlResult:
     """Seed ``urls``, run ``workers`` worker processes until the frontier is idle, export.
+    (``until_idle`` None: the workers run until SIGINT or SIGTERM, as ``crawler demo --live``.)
 
     Without ``redis_url`` a private redis-server is started and stopped. Shows a
     progress bar when ``console`` is a terminal. ``overrides`` (``NAME=VALUE``)
@@ -159,7 +160,8 @@ def run_crawl(urls: list[str], *, output: Path, workers: int = 2, max_pages: int
                 log = stack.enter_context(open(log_dir / f"worker-{number}.log", "wb"))
                 procs.append(subprocess.Popen(
                     [sys.executable, "-m", "crawler", "worker", "--spider", spider,
-                     "--until-idle", str(until_idle), "--metrics-port", "0",
+                     *(("--until-idle", str(until_idle)) if until_idle is not None else ()),
+                     "--metrics-port", "0",
                      *(arg for item in overrides or [] for arg in ("-s", item))],
                     env=env, stdout=log, stderr=subprocess.STDOUT,
                     # Out of the terminal's process group: a Ctrl-C reaches this

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["main"]
@@ -104,6 +105,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="crawl the bundled demo news site")
     p.add_argument("-o", "--output", default="articles.jsonl")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--live", action="store_true",
+                   help="the live site: a new story every --publish-every seconds; crawl until Ctrl-C")
+    p.add_argument("--serve-only", action="store_true",
+                   help="only serve the site (print its URL on stdout) until Ctrl-C or SIGTERM")
+    p.add_argument("--publish-every", type=float, default=5.0, metavar="SECONDS",
+                   help="seconds between two new stories of the live site (default: 5, at least 1)")
+    p.add_argument("--seed", type=int, default=0, help="the live site's order of stories (default: 0)")
+    p.add_argument("--port", type=int, default=0, help="the site's port on 127.0.0.1 (default: a free one)")
 
     p = sub.add_parser("top", help="live view of the crawl from Redis, refreshed every second")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
@@ -334,16 +343,49 @@ def _demo(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.cli.crawl import run_crawl
     from crawler.demo import serve
 
+    from crawler.worker.process import UsageError
+
+    if args.live and not args.publish_every >= 1:
+        raise UsageError("--publish-every must be at least 1 second")
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    live = {"live": True, "publish_every": args.publish_every, "seed": args.seed} if args.live else {}
+    if args.serve_only:
+        return _serve_demo(args.port, live)
     os.environ["CRAWLER_ALLOW_PRIVATE_NETWORKS"] = "1"
-    with serve() as site:
-        print(f"Demo news site at {site.base_url}/", file=sys.stderr)
-        # One small site on loopback: a short politeness delay keeps the demo quick.
+    # One small site on loopback: a short politeness delay keeps the demo quick.
+    overrides = ["FRONTIER_HOST_DELAY=0.05"]
+    if args.live:  # revisit its hubs about as often as it publishes
+        overrides += [f"FRONTIER_REVISIT_MIN={args.publish_every:g}",
+                      f"FRONTIER_REVISIT_MAX={max(60.0, 20 * args.publish_every):g}"]
+    with serve(port=args.port, **live) as site:
+        print(f"Demo news site at {site.base_url}/" + (" (live: Ctrl-C stops the crawl)" if live else ""),
+              file=sys.stderr)
         result = run_crawl([site.base_url + "/"], output=Path(args.output), workers=args.workers,
-                           redis_url=redis_url, overrides=["FRONTIER_HOST_DELAY=0.05"])
+                           redis_url=redis_url, overrides=overrides,
+                           until_idle=None if args.live else 2.0)
     print(json.dumps(result))
     if not result["interrupted"]:
         print(f"{result['exported']} articles written to {Path(args.output).resolve()}", file=sys.stderr)
     return _crawl_exit_code(result)
+
+
+def _serve_demo(port: int, live: dict) -> int:
+    """Serve the demo site until SIGINT or SIGTERM; its base URL goes to stdout."""
+    from crawler.demo import serve
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    with serve(port=port, **live) as site:
+        print(site.base_url + "/", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
 
 
 def _top(args: argparse.Namespace, redis_url: str | None) -> int:

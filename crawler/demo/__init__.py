@@ -11,12 +11,13 @@ stored with the ground truth exposed here::
 from __future__ import annotations
 
 from crawler.demo.pages import OVERSIZE_BYTES
-from crawler.demo.site import DemoSite, serve
+from crawler.demo.site import DemoSite, LiveDemoSite, serve
 from crawler.demo.truth import bad_articles, bad_pages, duplicate_pages, expected_articles
 
 __all__ = [
     "OVERSIZE_BYTES",
     "DemoSite",
+    "LiveDemoSite",
     "bad_articles",
     "bad_pages",
     "duplicate_pages",

@@ -35,15 +35,20 @@ if TYPE_CHECKING:
 __all__ = [
     "AMP_PATH",
     "BAD_PAGES",
+    "FOOTER",
+    "MASTHEAD",
     "NEWS_SECTIONS",
     "OVERSIZE_BYTES",
     "UPDATE_PATH",
     "WIRE_PATH",
     "article_page",
     "article_pages",
+    "attr",
     "aware_datetime",
     "calendar_page",
+    "document",
     "error_page",
+    "esc",
     "home_page",
     "lab_index_page",
     "listing_page",
@@ -87,11 +92,11 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "September", "October", "November", "December")
 
 
-def _esc(text: str) -> str:
+def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _attr(text: str) -> str:
+def attr(text: str) -> str:
     return html.escape(text, quote=True)
 
 
@@ -116,7 +121,7 @@ def _names(names: tuple[str, ...]) -> str:
 
 _OVERLAY = ('<div class="overlay">\u00d7<p>You will be redirected back to your article in'
             ' seconds</p></div>\n')
-_MASTHEAD = (
+MASTHEAD = (
     '<header class="masthead">\n<a class="logo" href="/">The Daily Loopback</a>\n'
     '<nav class="menu"><ul><li><a href="/">Home</a></li>'
     + "".join(f'<li><a href="/{key}/">{SECTIONS[key]}</a></li>' for key in NEWS_SECTIONS)
@@ -131,7 +136,7 @@ _BRANDS = (
 _PAYWALL = ('<section class="paywall">\n<h2>Access exclusive content</h2>\n'
             "<p>Subscribers read every story on The Daily Loopback without limits.</p>\n"
             '<button type="button">Subscribe</button>\n</section>\n')
-_FOOTER = (
+FOOTER = (
     '<div class="cookie-banner"><p>We use cookies to improve your experience.</p>'
     '<button type="button">Accept all cookies</button></div>\n'
     '<footer class="site-footer"><p>Copyright 2018 The Daily Loopback. All rights reserved.'
@@ -139,15 +144,15 @@ _FOOTER = (
 )
 
 
-def _document(title: str, body: str, *, head: str = "", lang: str = "en",
+def document(title: str, body: str, *, head: str = "", lang: str = "en",
               charset: str | None = "utf-8", html_attrs: str = "") -> str:
     meta = f'<meta charset="{charset}">\n' if charset else ""
     return (f'<!DOCTYPE html>\n<html lang="{lang}"{html_attrs}>\n<head>\n{meta}'
-            f"<title>{_esc(title)}</title>\n{head}</head>\n<body>\n{body}</body>\n</html>\n")
+            f"<title>{esc(title)}</title>\n{head}</head>\n<body>\n{body}</body>\n</html>\n")
 
 
 def _simple_page(title: str, main: str) -> str:
-    return _document(f"{title} | {SITE_NAME}", f"{_MASTHEAD}<main>\n{main}</main>\n{_FOOTER}")
+    return document(f"{title} | {SITE_NAME}", f"{MASTHEAD}<main>\n{main}</main>\n{FOOTER}")
 
 
 def _credited(article: Article) -> tuple[str, ...]:
@@ -156,27 +161,27 @@ def _credited(article: Article) -> tuple[str, ...]:
 
 
 def _byline(article: Article) -> str:
-    text = _esc(article.byline or "By " + _names(article.authors))
+    text = esc(article.byline or "By " + _names(article.authors))
     for name in article.authors:
-        text = text.replace(_esc(name), f'<span class="author">{_esc(name)}</span>', 1)
+        text = text.replace(esc(name), f'<span class="author">{esc(name)}</span>', 1)
     return text
 
 
 def _meta_head(article: Article, canonical: str) -> str:
-    head = [f'<link rel="canonical" href="{_attr(canonical)}">']
+    head = [f'<link rel="canonical" href="{attr(canonical)}">']
     if article.metadata == "none":
         return "\n".join(head) + "\n"
     section = SECTIONS[article.section]
     head += ['<meta property="og:type" content="article">',
-             f'<meta property="og:title" content="{_attr(article.headline)}">',
-             f'<meta property="og:url" content="{_attr(canonical)}">',
+             f'<meta property="og:title" content="{attr(article.headline)}">',
+             f'<meta property="og:url" content="{attr(canonical)}">',
              f'<meta property="og:site_name" content="{SITE_NAME}">']
     if article.metadata == "og":
         head.append(f'<meta property="article:published_time" content="{article.published}">')
         if article.modified:
             head.append(f'<meta property="article:modified_time" content="{article.modified}">')
         head.append(f'<meta property="article:section" content="{section}">')
-        head += [f'<meta property="article:author" content="{_attr(name)}">'
+        head += [f'<meta property="article:author" content="{attr(name)}">'
                  for name in article.authors]
     else:
         data: dict[str, Any] = {
@@ -206,8 +211,8 @@ def _more_block(article: Article) -> str:
     if not others:
         return ""
     items = "".join(
-        f'<li><a href="{other.path}">{_esc(short_headline(other))}</a>'
-        f"<h3>{_esc(other.headline)}</h3><p>{_esc(teaser(other))}</p></li>\n"
+        f'<li><a href="{other.path}">{esc(short_headline(other))}</a>'
+        f"<h3>{esc(other.headline)}</h3><p>{esc(teaser(other))}</p></li>\n"
         for other in others
     )
     return (f'<section class="more">\n<h2>More {SECTIONS[article.section]}</h2>\n<ul>\n'
@@ -226,16 +231,16 @@ def article_page(article: Article, canonical: str, *, paragraphs: tuple[str, ...
     if article.modified:
         dateline += (f' | Updated <time class="updated" datetime="{article.modified}">'
                      f"{_display_date(article.modified, article.lang)}</time>")
-    body = "".join(f"<p>{_esc(text)}</p>\n" for text in paragraphs or article.paragraphs)
+    body = "".join(f"<p>{esc(text)}</p>\n" for text in paragraphs or article.paragraphs)
     main = (
         f'<main>\n<article>\n<header class="article-header">\n<p class="kicker">'
         f'<a href="/{article.section}/">{SECTIONS[article.section]}</a></p>\n'
-        f"<h1>{_esc(article.headline)}</h1>\n<p class=\"byline\">{_byline(article)}</p>\n"
+        f"<h1>{esc(article.headline)}</h1>\n<p class=\"byline\">{_byline(article)}</p>\n"
         f'<p class="dateline">{dateline}</p>\n</header>\n'
         f'<div class="article-body">\n{body}</div>\n</article>\n'
         f"{aside}{_more_block(article)}{_BRANDS}{_PAYWALL}</main>\n"
     )
-    return _document(f"{article.headline} | {SITE_NAME}", _OVERLAY + _MASTHEAD + main + _FOOTER,
+    return document(f"{article.headline} | {SITE_NAME}", _OVERLAY + MASTHEAD + main + FOOTER,
                      head=_meta_head(article, canonical) + head, lang=article.lang,
                      charset=charset, html_attrs=html_attrs)
 
@@ -243,22 +248,22 @@ def article_page(article: Article, canonical: str, *, paragraphs: tuple[str, ...
 def malformed_page(article: Article, canonical: str) -> str:
     """``article`` as sloppy HTML: unquoted attributes, unclosed ``p``/``li``/``b``,
     no ``</head>``, stray ``</div>``/``</span>``, no closing ``body``/``html``."""
-    meta = _meta_head(article, canonical).replace(f'"{_attr(canonical)}"', canonical, 1)
-    p = [_esc(text) for text in article.paragraphs]
+    meta = _meta_head(article, canonical).replace(f'"{attr(canonical)}"', canonical, 1)
+    p = [esc(text) for text in article.paragraphs]
     return (
         f"<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n"
-        f"<title>{_esc(article.headline)} | {SITE_NAME}\n</title>\n{meta}<body>\n"
+        f"<title>{esc(article.headline)} | {SITE_NAME}\n</title>\n{meta}<body>\n"
         '<div class="overlay">\u00d7<p>You will be redirected back to your article in seconds'
         "</div>\n</div>\n<header class=masthead><a class=logo href=/>The Daily Loopback</a>\n"
         '<nav class="menu"><ul><li><a href="/">Home</a><li><a href="/biz/">Biz<li>'
         '<a href="/tech/">Tech</a><li><a href=/culture/>Culture</a></ul>\n</header>\n'
         '<article>\n<header class="article-header">\n<p class=kicker><a href="/lab/">Lab</a>\n'
-        f"<h1>{_esc(article.headline)}</h1>\n"
+        f"<h1>{esc(article.headline)}</h1>\n"
         f"<p class=byline>{_byline(article)}\n<p class=dateline><time class=published "
         f'datetime="{article.published}">{_display_date(article.published, "en")}</time>\n'
         f"</header>\n<div class=article-body>\n<p>{p[0]}\n<p>{p[1]}\n</div></div>\n"
         f"<p><b>{p[2]}\n<p>{p[3]}</b></span>\n<p>{p[4]}\n</article>\n"
-        + _BRANDS.replace("</li>", "") + _FOOTER.replace("</p>", "")
+        + _BRANDS.replace("</li>", "") + FOOTER.replace("</p>", "")
     )
 
 
@@ -301,7 +306,7 @@ def home_page(include_bad: bool) -> str:
     newest = sorted(ARTICLES, key=lambda a: aware_datetime(a.published),
                     reverse=True)[:_HOME_LATEST]
     latest = "".join(
-        f'<li><a href="{a.path}">{_esc(a.headline)}</a> '
+        f'<li><a href="{a.path}">{esc(a.headline)}</a> '
         f'<span class="section">{SECTIONS[a.section]}</span></li>\n'
         for a in newest
     )
@@ -313,7 +318,7 @@ def home_page(include_bad: bool) -> str:
                  (by_slug["harrow-and-finch-sells-tea-to-cafes"], "#comments"),
                  (by_slug["coastline-bancorp-bad-loan-reserves"], "?ref=rss&utm_campaign=x"),
                  (by_slug["recell-refurbished-phones-funding"], _TRACKED + "#comments")]
-    popular = "".join(f'<li><a href="{a.path}{suffix}">{_esc(a.headline)}</a></li>\n'
+    popular = "".join(f'<li><a href="{a.path}{suffix}">{esc(a.headline)}</a></li>\n'
                       for a, suffix in most_read)
     sections = "".join(f'<li><a href="/{key}/">{SECTIONS[key]}</a></li>\n'
                        for key in NEWS_SECTIONS)
@@ -326,8 +331,8 @@ def home_page(include_bad: bool) -> str:
         f'<li><a href="/calendar/?month={_CALENDAR_START}">Events calendar</a></li>\n'
         f'<li><a href="/private/secret.html">Staff area</a></li>\n{lab}</ul>\n</section>\n'
     )
-    return _document(f"{SITE_NAME}: news from 127.0.0.1",
-                     f"{_MASTHEAD}<main>\n{main}</main>\n{_FOOTER}")
+    return document(f"{SITE_NAME}: news from 127.0.0.1",
+                     f"{MASTHEAD}<main>\n{main}</main>\n{FOOTER}")
 
 
 def listing_page(section: str, query: dict[str, list[str]]) -> str | None:
@@ -342,7 +347,7 @@ def listing_page(section: str, query: dict[str, list[str]]) -> str | None:
     if page == "2":  # the two oldest stories, as an archive page
         articles = sorted(articles, key=lambda a: aware_datetime(a.published))[:2]
     items = "".join(
-        f'<li><a href="{a.path}">{_esc(a.headline)}</a> <time datetime="{a.published}">'
+        f'<li><a href="{a.path}">{esc(a.headline)}</a> <time datetime="{a.published}">'
         f"{_display_date(a.published, a.lang)}</time></li>\n" for a in articles
     )
     pager = (f'<a rel="prev" href="/{section}/">Newer stories</a>' if page == "2"
@@ -379,13 +384,13 @@ def private_page() -> str:
             "not share this page outside the newsroom, and do not link to it from any story. "
             "Robots are not welcome here, and a polite crawler never reads this sentence.</p>\n"
             "</div>\n</article>\n")
-    return _document(f"Staff area | {SITE_NAME}", f"{_MASTHEAD}<main>\n{main}</main>\n",
+    return document(f"Staff area | {SITE_NAME}", f"{MASTHEAD}<main>\n{main}</main>\n",
                      head='<meta property="og:type" content="article">\n')
 
 
 def lab_index_page() -> str:
     """The index of the lab, linking every page of :data:`BAD_PAGES`."""
-    items = "".join(f'<li><a href="{path}">{_esc(path.rsplit("/", 1)[1])}</a>: {kind}</li>\n'
+    items = "".join(f'<li><a href="{path}">{esc(path.rsplit("/", 1)[1])}</a>: {kind}</li>\n'
                     for path, kind in BAD_PAGES.items())
     return _simple_page("The crawler lab",
                         "<h1>The crawler lab</h1>\n<p>Pages that misbehave on purpose.</p>\n"
@@ -395,7 +400,7 @@ def lab_index_page() -> str:
 @cache
 def oversize_body() -> bytes:
     """An HTML page of exactly :data:`OVERSIZE_BYTES` bytes."""
-    head = _document("The Complete Archive | " + SITE_NAME, "").encode()
+    head = document("The Complete Archive | " + SITE_NAME, "").encode()
     head, tail = head.split(b"</body>")
     tail = b"</body>" + tail
     line = (b"<p>This archive page is far larger than any news article, and a crawler should "

@@ -14,12 +14,12 @@ import logging
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.demo.content import LAB_ARTICLES
+from crawler.demo.live import LiveSite
 from crawler.demo.pages import (
     NEWS_SECTIONS,
     article_page,
@@ -35,33 +35,24 @@ from crawler.demo.pages import (
     pdf_body,
     private_page,
 )
+from crawler.demo.response import Response
+from crawler.demo.stories import Schedule
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Self
 
-__all__ = ["DemoSite", "serve"]
+__all__ = ["DemoSite", "LiveDemoSite", "serve"]
 
 logger = logging.getLogger(__name__)
 
-_HTML = "text/html; charset=utf-8"
+def _not_found() -> Response:
+    return Response(404, not_found_page().encode())
 
 
-@dataclass(frozen=True)
-class _Response:
-    status: int
-    body: bytes
-    content_type: str = _HTML
-    location: str | None = None
-
-
-def _not_found() -> _Response:
-    return _Response(404, not_found_page().encode())
-
-
-def _found(page: str | None) -> _Response:
+def _found(page: str | None) -> Response:
     """``page`` served with 200, or a 404 when there is no such page (None)."""
-    return _not_found() if page is None else _Response(200, page.encode())
+    return _not_found() if page is None else Response(200, page.encode())
 
 
 # --- Routes ------------------------------------------------------------------------
@@ -73,54 +64,55 @@ class _Site:
 
     def __init__(self, base_url: str, include_bad: bool) -> None:
         self.base_url = base_url
-        routes: dict[str, Callable[[dict[str, list[str]]], _Response]] = {
-            "/robots.txt": _static(_Response(
+        routes: dict[str, Callable[[dict[str, list[str]]], Response]] = {
+            "/robots.txt": _static(Response(
                 200, b"User-agent: *\nDisallow: /private/\n", "text/plain; charset=utf-8")),
-            "/": _static(_Response(200, home_page(include_bad).encode())),
+            "/": _static(Response(200, home_page(include_bad).encode())),
             "/calendar/": lambda query: _found(calendar_page(query)),
-            "/private/secret.html": _static(_Response(200, private_page().encode())),
+            "/private/secret.html": _static(Response(200, private_page().encode())),
         }
         for key in NEWS_SECTIONS:
             routes[f"/{key}/"] = lambda query, key=key: _found(listing_page(key, query))
         for path, text in article_pages(base_url).items():
-            routes[path] = _static(_Response(200, text.encode()))
+            routes[path] = _static(Response(200, text.encode()))
         if include_bad:
             routes.update(self._lab())
         self._routes = routes
 
-    def respond(self, target: str) -> _Response:
-        """The response to a GET of ``target`` (a path with an optional query)."""
+    def respond(self, target: str, headers: Mapping[str, str] | None = None) -> Response:
+        """The response to a GET of ``target`` (a path with an optional query);
+        the static site has no conditional pages, so ``headers`` are not read."""
         parts = urlsplit(target)
         handler = self._routes.get(parts.path)
         return _not_found() if handler is None else handler(parse_qs(parts.query))
 
-    def _lab(self) -> dict[str, Callable[[dict[str, list[str]]], _Response]]:
+    def _lab(self) -> dict[str, Callable[[dict[str, list[str]]], Response]]:
         base = self.base_url
         lab = LAB_ARTICLES
 
-        def article(kind: str, encoding: str, content_type: str, meta: str | None) -> _Response:
+        def article(kind: str, encoding: str, content_type: str, meta: str | None) -> Response:
             page = article_page(lab[kind], base + lab[kind].path, charset=meta)
-            return _Response(200, page.encode(encoding), content_type)
+            return Response(200, page.encode(encoding), content_type)
 
         responses = {
-            "/lab/": _Response(200, lab_index_page().encode()),
-            "/lab/malformed.html": _Response(
+            "/lab/": Response(200, lab_index_page().encode()),
+            "/lab/malformed.html": Response(
                 200, malformed_page(lab["malformed"], base + lab["malformed"].path).encode()),
             "/lab/windows-1252.html": article(
                 "windows-1252", "cp1252", "text/html; charset=windows-1252", None),
             "/lab/gb2312.html": article("gb2312", "gb2312", "text/html", "gb2312"),
             "/lab/undeclared.html": article("no-charset", "cp1252", "text/html", None),
-            "/lab/report.pdf": _Response(200, pdf_body(), "application/pdf"),
-            "/lab/empty.html": _Response(200, b""),
-            "/lab/oversize.html": _Response(200, oversize_body()),
-            "/lab/loop-a": _Response(302, b"", location=base + "/lab/loop-b"),
-            "/lab/loop-b": _Response(302, b"", location=base + "/lab/loop-a"),
-            "/lab/error.html": _Response(500, error_page().encode()),
+            "/lab/report.pdf": Response(200, pdf_body(), "application/pdf"),
+            "/lab/empty.html": Response(200, b""),
+            "/lab/oversize.html": Response(200, oversize_body()),
+            "/lab/loop-a": Response(302, b"", location=base + "/lab/loop-b"),
+            "/lab/loop-b": Response(302, b"", location=base + "/lab/loop-a"),
+            "/lab/error.html": Response(500, error_page().encode()),
         }
         return {path: _static(response) for path, response in responses.items()}
 
 
-def _static(response: _Response) -> Callable[[dict[str, list[str]]], _Response]:
+def _static(response: Response) -> Callable[[dict[str, list[str]]], Response]:
     return lambda _query: response
 
 
@@ -143,12 +135,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, *, send_body: bool) -> None:
         self.server.record(self.path)
-        response = self.server.site.respond(self.path)
+        response = self.server.site.respond(self.path, self.headers)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.status != 304:  # a 304 has no body, and no length of its own
+            self.send_header("Content-Length", str(len(response.body)))
         if response.location:
             self.send_header("Location", response.location)
+        for name, value in response.headers:
+            self.send_header(name, value)
         self.end_headers()
         if not send_body or not response.body:
             return
@@ -165,10 +160,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], include_bad: bool) -> None:
+    def __init__(self, address: tuple[str, int],
+                 make_site: Callable[[str], _Site | LiveSite]) -> None:
         super().__init__(address, _Handler)
         self.base_url = f"http://{address[0]}:{self.server_address[1]}"
-        self.site = _Site(self.base_url, include_bad)
+        self.site = make_site(self.base_url)
         self.hits: list[tuple[float, str]] = []
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
@@ -240,15 +236,51 @@ class DemoSite:
         return f"<DemoSite {self.base_url}{' (closed)' if self._closed else ''}>"
 
 
-def serve(host: str = "127.0.0.1", port: int = 0, *, include_bad: bool = False) -> DemoSite:
+class LiveDemoSite(DemoSite):
+    """A running live demo site (see :func:`serve` with ``live=True``).
+
+    Besides :class:`DemoSite`'s attributes: ``schedule`` (the
+    :class:`~crawler.demo.stories.Schedule` of its stories) and ``live`` (the
+    :class:`~crawler.demo.live.LiveSite` that answers and records), and the
+    record itself: :meth:`truth` (also served as JSON at ``/_demo/truth.json``),
+    :meth:`first_fetches` and :meth:`hub_fetches`.
+    """
+
+    def __init__(self, server: _Server) -> None:
+        super().__init__(server)
+        self.live: LiveSite = server.site  # type: ignore[assignment]
+        self.schedule = self.live.schedule
+
+    def truth(self, now: float | None = None) -> dict[str, Any]:
+        """See :meth:`crawler.demo.live.LiveSite.truth`."""
+        return self.live.truth(now)
+
+    def first_fetches(self) -> dict[str, float]:
+        return self.live.first_fetches()
+
+    def hub_fetches(self) -> list[tuple[float, str, str, int]]:
+        return self.live.hub_fetches()
+
+
+def serve(host: str = "127.0.0.1", port: int = 0, *, include_bad: bool = False, live: bool = False,
+          publish_every: float = 5.0, seed: int = 0, start: float | None = None,
+          clock: Callable[[], float] | None = None) -> DemoSite:
     """Start "The Daily Loopback" on ``host``:``port`` in a daemon thread.
 
     ``host`` must be an IPv4 loopback address; ``port`` 0 picks a free port.
     ``include_bad`` adds the misbehaving pages of ``/lab/`` (:func:`bad_pages`)
-    and a link to them from the home page. Returns the running
-    :class:`DemoSite`; use it as a context manager or call ``close()``.
-    Raises :class:`ValueError` for a non-loopback ``host`` and :class:`OSError`
-    when the port cannot be bound.
+    and a link to them from the home page.
+
+    ``live=True`` serves the live site instead (:mod:`crawler.demo.live`,
+    returning a :class:`LiveDemoSite`): a new story every ``publish_every``
+    seconds (at least 1) from ``start`` (unix time, default now), in the order
+    ``seed`` decides; two sites with the same ``seed``, ``start`` and
+    ``publish_every`` publish the same stories at the same instants. ``clock``
+    (default ``time.time``) is for tests that move time by hand.
+
+    Returns the running site; use it as a context manager or call ``close()``.
+    Raises :class:`ValueError` for a non-loopback ``host`` or a bad live
+    setting and :class:`OSError` when the port cannot be bound.
     """
     try:
         loopback = ipaddress.IPv4Address(host).is_loopback
@@ -256,6 +288,16 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, include_bad: bool = False) 
         loopback = False
     if not loopback:
         raise ValueError(f"the demo site only binds an IPv4 loopback address, not {host!r}")
-    site = DemoSite(_Server((host, port), include_bad))
-    logger.info("demo site serving at %s/", site.base_url)
-    return site
+    if not live:
+        site = DemoSite(_Server((host, port), lambda base: _Site(base, include_bad)))
+        logger.info("demo site serving at %s/", site.base_url)
+        return site
+    if include_bad:
+        raise ValueError("the live demo site has no lab of bad pages (include_bad)")
+    clock = clock or time.time
+    schedule = Schedule(seed=seed, start=clock() if start is None else start,
+                        publish_every=publish_every)
+    live_site = LiveDemoSite(_Server((host, port), lambda base: LiveSite(base, schedule, clock)))
+    logger.info("live demo site serving at %s/ (a story every %ss, seed %s)",
+                live_site.base_url, publish_every, seed)
+    return live_site

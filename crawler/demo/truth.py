@@ -5,6 +5,9 @@ a crawl seeded with ``base_url + "/"``: :func:`expected_articles` (what must
 be stored, once each), :func:`duplicate_pages` (copies that must not be), and,
 for a site started with ``include_bad=True``, :func:`bad_pages` and
 :func:`bad_articles`.
+
+The live site (``serve(live=True)``) has no truth computed ahead: it records
+what went live and what was fetched as it runs (:meth:`crawler.demo.live.LiveSite.truth`).
 """
 
 from __future__ import annotations
