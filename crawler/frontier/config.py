@@ -58,6 +58,7 @@ class FrontierConfig:
     bloom_module: bool = defaults.FRONTIER_BLOOM_MODULE
     backlog_max: int = defaults.DELIVER_BACKLOG_MAX
     memory_high_watermark: float = defaults.REDIS_MEMORY_HIGH_WATERMARK
+    revisit_overdue: float = defaults.FRONTIER_REVISIT_OVERDUE
 
     def __post_init__(self) -> None:
         if not self.redis_url:
@@ -83,6 +84,8 @@ class FrontierConfig:
                 raise ValueError(f"{name} must be 0 or more seconds")
         if self.host_forget_seconds <= 0:
             raise ValueError("FRONTIER_HOST_FORGET_SECONDS must be a positive number of seconds")
+        if self.revisit_overdue <= 0:
+            raise ValueError("FRONTIER_REVISIT_OVERDUE must be a positive number of seconds")
         if self.seen not in ("set", "bloom"):
             raise ValueError(f"FRONTIER_SEEN must be 'set' or 'bloom', not {self.seen!r}")
         if self.bloom_capacity < 1:
@@ -117,4 +120,5 @@ class FrontierConfig:
             bloom_module=settings.getbool("FRONTIER_BLOOM_MODULE", defaults.FRONTIER_BLOOM_MODULE),
             backlog_max=_number(settings, "DELIVER_BACKLOG_MAX", int),
             memory_high_watermark=_number(settings, "REDIS_MEMORY_HIGH_WATERMARK", float),
+            revisit_overdue=_number(settings, "FRONTIER_REVISIT_OVERDUE", float),
         )

@@ -24,6 +24,7 @@ __all__ = [
     "FRONTIER_MAX_ATTEMPTS",
     "FRONTIER_MAX_CRAWL_DELAY",
     "FRONTIER_MAX_RETRY_AFTER",
+    "FRONTIER_REVISIT_OVERDUE",
     "FRONTIER_SEEN",
     "FRONTIER_UNTIL_IDLE",
     "FRONTIER_WORKER_TIMEOUT",
@@ -58,6 +59,9 @@ FRONTIER_HOST_FORGET_SECONDS = 3600.0
 # or FRONTIER_BACKOFF_SECONDS when the response names none.
 FRONTIER_BACKOFF_SECONDS = 10.0
 FRONTIER_MAX_RETRY_AFTER = 600.0
+# A hub whose visit was due longer ago than this counts as overdue (crawler_revisits_overdue,
+# the CrawlHubsOverdue alert): the workers are too few for the revisit schedule.
+FRONTIER_REVISIT_OVERDUE = 300.0
 # "set": exact fingerprints (~100 bytes/URL); "bloom": a Bloom filter in Redis
 # (<= 2 bytes/URL at 0.1%; a false positive is a URL never fetched).
 FRONTIER_SEEN = "set"

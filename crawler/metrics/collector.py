@@ -18,12 +18,15 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from crawler.base.counters import (
+    HUB_KINDS,
+    HUB_RESULTS,
     PAGE_STATS,
     PIPELINE_OUTCOMES,
     STAT_FIELDS,
     Field,
     Outcome,
     Stat,
+    hub_visit_stat,
     log_count_stat,
     outcome_stat,
 )
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
     from crawler.frontier.core import Frontier, FrontierCounts
+    from crawler.frontier.hubstats import HubCounts
     from crawler.store.delivery import DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -58,6 +62,9 @@ _REFUSALS = {
 REFUSAL_REASONS = tuple(_REFUSALS)
 _DROPS = {"corrupt": Stat.FRONTIER_CORRUPT, "unserializable": Stat.FRONTIER_UNSERIALIZABLE}
 LOG_LEVELS = ("warning", "error", "critical")
+# What became of the entries (feed items, sitemap URLs) and links a hub visit found.
+_HUB_ENTRIES = {"queued": Stat.HUB_ENTRIES_QUEUED, "too_old": Stat.HUB_ENTRIES_TOO_OLD,
+                "offsite": Stat.HUB_ENTRIES_OFFSITE, "truncated": Stat.HUB_ENTRIES_TRUNCATED}
 
 # Exceptions that the downloader stats count but that are refusals, counted
 # as such (crawler.worker.netguard.RefusedAddress and RefusedScheme, robots.txt's IgnoreRequest).
@@ -124,6 +131,13 @@ def _labelled(stats: Mapping[str, object]) -> dict[str, tuple[str, str, dict[str
             reason: stats.get(stat, 0) for reason, stat in _DROPS.items()}),
         "crawler_log_messages": ("Log records of this worker, by level", "level", {
             level: stats.get(log_count_stat(level), 0) for level in LOG_LEVELS}),
+        "crawler_hub_entries": ("Entries and article links of hub visits (feeds, sitemaps, fronts, "
+                                "home pages), by outcome: queued (never seen before), too_old "
+                                "(FRONTIER_MAX_ARTICLE_AGE), offsite, truncated (past the "
+                                "per-hub cap)", "outcome", {
+            outcome: stats.get(stat, 0) for outcome, stat in _HUB_ENTRIES.items()}),
+        "crawler_hubs_discovered": ("Hubs this worker found and registered, by kind", "kind", {
+            kind: stats.get(Stat.HUB_DISCOVERED + kind, 0) for kind in HUB_KINDS}),
     }
 
 
@@ -153,6 +167,8 @@ _PLAIN: tuple[tuple[str, str, Callable[[Mapping[str, object]], float]], ...] = (
     ("crawler_requests_given_back", "Requests given back to the queue without counting an "
      "attempt: Redis had no memory for their articles (OOM)",
      lambda s: s.get(Stat.FRONTIER_GIVEN_BACK, 0)),
+    ("crawler_hub_parse_errors", "Hub visits whose feed or sitemap could not be read",
+     lambda s: s.get(Stat.HUB_PARSE_ERRORS, 0)),
 )
 
 # Gauges of the whole crawl, from Redis: name -> (help, FrontierCounts attribute).
@@ -164,6 +180,33 @@ _FRONTIER = (
      "dead_letters"),
     ("crawler_workers_alive", "Workers whose heartbeat is recent", "workers_alive"),
 )
+
+
+def _hub_visits(stats: Mapping[str, object], spider: str) -> CounterMetricFamily:
+    family = CounterMetricFamily("crawler_hub_visits", "Hub visits by kind of hub and result: "
+                                 "changed (new article links), unchanged, not_modified (304), error",
+                                 labels=["spider", "kind", "result"])
+    for kind in HUB_KINDS:
+        for result in HUB_RESULTS:
+            family.add_metric([spider, kind, result], stats.get(hub_visit_stat(kind, result), 0))
+    return family
+
+
+def _hub_families(hubs: HubCounts, spider: str) -> Iterator[GaugeMetricFamily]:
+    """The crawl's hubs by kind, the retired ones, the revisits due and overdue."""
+    by_kind = GaugeMetricFamily("crawler_hubs", "Hubs the crawl revisits (not retired), by kind",
+                                labels=["spider", "kind"])
+    for kind in HUB_KINDS:
+        by_kind.add_metric([spider, kind], hubs.by_kind.get(kind, 0))
+    yield by_kind
+    for name, help_text, value in (
+            ("crawler_hubs_retired", "Hubs retired after too many failed visits in a row", hubs.retired),
+            ("crawler_revisits_due", "Hub visits due now, queued or not yet", hubs.due),
+            ("crawler_revisits_overdue", "Hub visits due longer ago than FRONTIER_REVISIT_OVERDUE: "
+             "the workers are too few for the schedule", hubs.overdue)):
+        family = GaugeMetricFamily(name, help_text, labels=["spider"])
+        family.add_metric([spider], value)
+        yield family
 
 
 def _delivery_families(delivery: DeliveryStatus, spider: str) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
@@ -195,24 +238,28 @@ class CrawlCollector(Collector):
 
     ``stats`` is the crawler's stats collector, read on every scrape.
     ``frontier`` is read with one ``Frontier.counts()`` round trip at most
-    once per ``cache_seconds``, however many scrapes arrive, and so is
+    once per ``cache_seconds``, however many scrapes arrive, and so are
     ``delivery`` when given (the article stream and its consumer groups,
-    :func:`crawler.store.delivery.delivery_status`); when Redis does not answer
-    the frontier and delivery gauges are left out and ``crawler_redis_up`` is 0.
+    :func:`crawler.store.delivery.delivery_status`) and ``hubs`` when given
+    (:meth:`crawler.frontier.hubstats.HubStats.read`); when Redis does not answer
+    those gauges are left out and ``crawler_redis_up`` is 0.
     """
 
     def __init__(self, stats: StatsCollector, frontier: Frontier, spider: str, *,
                  cache_seconds: float = 1.0, worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT,
-                 delivery: Callable[[], DeliveryStatus] | None = None) -> None:
+                 delivery: Callable[[], DeliveryStatus] | None = None,
+                 hubs: Callable[[], HubCounts] | None = None) -> None:
         self.stats = stats
         self.frontier = frontier
         self.delivery = delivery
+        self.hubs = hubs
         self.spider = spider
         self.cache_seconds = cache_seconds
         self.worker_timeout = worker_timeout
         self._lock = threading.Lock()
         self._counts: FrontierCounts | None = None
         self._delivery: DeliveryStatus | None = None
+        self._hubs: HubCounts | None = None
         self._counts_at = float("-inf")
 
     def frontier_counts(self) -> FrontierCounts | None:
@@ -223,9 +270,10 @@ class CrawlCollector(Collector):
                 try:
                     self._counts = self.frontier.counts(worker_timeout=self.worker_timeout, top=1)
                     self._delivery = self.delivery() if self.delivery is not None else None
+                    self._hubs = self.hubs() if self.hubs is not None else None
                 except Exception as exc:  # noqa: BLE001 - a scrape must still answer
                     logger.warning("Cannot read the frontier for metrics: %s", exc)
-                    self._counts = self._delivery = None
+                    self._counts = self._delivery = self._hubs = None
                 self._counts_at = now
             return self._counts
 
@@ -243,6 +291,7 @@ class CrawlCollector(Collector):
             family = CounterMetricFamily(name, help_text, labels=["spider"])
             family.add_metric([spider], read(stats))
             yield family
+        yield _hub_visits(stats, spider)
         counts = self.frontier_counts()
         up = GaugeMetricFamily("crawler_redis_up", "1 when the last read of the frontier from "
                                "Redis succeeded", labels=["spider"])
@@ -264,6 +313,8 @@ class CrawlCollector(Collector):
         yield paused
         if self._delivery is not None:
             yield from _delivery_families(self._delivery, spider)
+        if self._hubs is not None:
+            yield from _hub_families(self._hubs, spider)
         if counts.seen_capacity:  # a Bloom filter: past its capacity, false positives climb
             family = GaugeMetricFamily("crawler_frontier_seen_capacity",
                                        "URLs the crawl's Bloom filter was sized for", labels=["spider"])

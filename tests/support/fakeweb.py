@@ -22,8 +22,9 @@ _WORDS = ("harbour council budget river school market bridge festival library st
           "quarry meadow canal workshop archive pier").split()
 
 
-def article_html(title: str, body: str, links: list[str] = ()) -> str:
-    """A page the extractor takes for an article: a title, a byline, paragraphs, ``links``.
+def article_html(title: str, body: str, links: list[str] = (), *, published: str | None = None) -> str:
+    """A page the extractor takes for an article: a title, a byline, paragraphs, ``links``,
+    and its ``article:published_time`` when ``published`` is given (as written).
 
     The paragraphs are drawn from ``title``, so pages of different titles are not
     near-duplicates of each other."""
@@ -33,7 +34,9 @@ def article_html(title: str, body: str, links: list[str] = ()) -> str:
         + f" ({title}, part {n}).</p>" for n in range(8))
     anchors = "".join(f'<li><a href="{href}">link {n}</a></li>' for n, href in enumerate(links))
     return (f"<!DOCTYPE html><html><head><title>{title}</title>"
-            f'<meta property="og:type" content="article"></head><body><article>'
+            f'<meta property="og:type" content="article">'
+            + (f'<meta property="article:published_time" content="{published}">' if published else "")
+            + "</head><body><article>"
             f"<h1>{title}</h1><p class=\"byline\">By Ann Author</p>{paragraphs}</article>"
             f"<ul>{anchors}</ul></body></html>")
 

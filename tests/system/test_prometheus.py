@@ -18,13 +18,17 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
 
+from crawler.base.counters import HUB_KINDS
 from crawler.demo import bad_articles, duplicate_pages, expected_articles, serve
 from crawler.frontier.core import Frontier
+from crawler.frontier.hubstats import hub_counts
 from crawler.base.keys import Keys
+from tests.support.fakeweb import FakeWeb, article_html
 from tests.support.paths import ROOT
 from tests.support.redis import free_port
 from tests.support.workers import cli, start_worker, wait
@@ -94,7 +98,8 @@ def test_promtool_checks_the_rules():
     assert sorted(names) == sorted({"CrawlStalled", "CrawlErrorRatioHigh", "CrawlerWorkerDown",
                                     "CrawlerNoWorkers", "CrawlFrontierGrowingWithoutBound",
                                     "CrawlDeadLetters", "CrawlSeenFilterNearlyFull", "CrawlerRedisUnreachable",
-                                    "CrawlLeasesExpiring", "CrawlDeliveryBacklogGrowing", "CrawlPaused"})
+                                    "CrawlLeasesExpiring", "CrawlDeliveryBacklogGrowing", "CrawlPaused",
+                                    "CrawlCaptureLagging", "CrawlHubsOverdue"})
     assert f"SUCCESS: {len(names)} rules found" in result.stdout
 
 
@@ -121,7 +126,8 @@ def test_dashboard_is_complete_and_filters_by_spider():
     assert variables["datasource"]["query"] == "prometheus"
     titles = [panel["title"] for panel in dashboard["panels"]]
     for wanted in ("Throughput", "Responses by status class", "Download latency", "Articles by outcome",
-                   "Queue and in-flight depth", "Workers alive", "Refusals"):
+                   "Queue and in-flight depth", "Workers alive", "Refusals", "Hubs by kind",
+                   "Hub visits by result", "Capture delay", "Revisits due and overdue"):
         assert wanted in titles
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids))
@@ -170,12 +176,50 @@ def _until(condition, timeout: float, what: str, interval: float = 0.2):
         time.sleep(interval)
 
 
+# Stories of a second site, published relative to the test's start: (path, seconds before
+# the crawl, or "date" for today's date alone). The demo site's stories are from 2017-18.
+FRESH = (("/fresh/1", 90, "Ferry strike ends after talks run through the night"),
+         ("/fresh/2", 1200, "Council approves budget for the new library wing"),
+         ("/fresh/3", 3 * 86400, "Vineyard harvest starts early in a dry autumn"),
+         ("/fresh/4", "date", "Museum reopens its lighthouse gallery"),
+         ("/fresh/5", -3600, "Stadium tram line to open on Monday, officials say"))
+
+
+def _fresh_site() -> FakeWeb:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    pages = {("127.0.0.1", "/robots.txt"): (200, {"Content-Type": "text/plain"}, "User-agent: *\nAllow: /\n")}
+    for path, ago, title in FRESH:
+        published = (now.date().isoformat() if ago == "date"
+                     else (now - timedelta(seconds=ago)).isoformat().replace("+00:00", "Z"))
+        pages[("127.0.0.1", path)] = (200, {}, article_html(title, title, published=published))
+    return FakeWeb(pages)
+
+
+def _hub_rows(client: redis.Redis, keys: Keys, base_url: str) -> None:
+    """Hubs of the demo site as the registry writes them, not due before the test ends."""
+    seconds, _ = client.time()
+    for path, kind, due, retired in (("/feed.xml", "feed", seconds + 3600, None),
+                                     ("/atom.xml", "feed", seconds + 3600, None),
+                                     ("/world/", "front", seconds + 7200, None),
+                                     ("/sitemap.xml", "sitemap", None, seconds - 60)):
+        url = base_url + path
+        client.hset(keys.hubs, url, json.dumps({
+            "url": url, "site": base_url, "kind": kind, "interval": 3600.0, "added_at": seconds - 600,
+            "last_visit": None, "last_change": None, "last_result": None, "new_links": 0,
+            "total_new_links": 0, "visits": 0, "failures": 5 if retired else 0, "next_due": due,
+            "retired_at": retired, "etag": None, "last_modified": None, "content_hash": None}))
+        if due is not None:
+            client.zadd(keys.hubs_due, {url: due})
+
+
 @pytest.fixture(scope="module")
 def prometheus(redis_server, tmp_path_factory):
-    """Two workers crawl the demo site while Prometheus scrapes them every second.
+    """Two workers crawl the demo site and a site of fresh stories while Prometheus scrapes
+    them every second; the crawl's Redis holds a few hubs, none due during the test.
 
-    Yields Prometheus' base URL once the crawl is over and Prometheus has
-    scraped its final state, and each worker at least twice.
+    Yields Prometheus' base URL, the number of articles stored, the demo site's URL and
+    the number of demo articles, once the crawl is over and Prometheus has scraped its
+    final state, and each worker at least twice.
     """
     binary = _binary("prometheus")
     _binary("promtool")
@@ -191,8 +235,11 @@ def prometheus(redis_server, tmp_path_factory):
     }
     (workdir / "prometheus.yml").write_text(json.dumps(config))  # JSON is YAML
     base = f"http://127.0.0.1:{free_port()}"
-    with serve(include_bad=True) as site, open(workdir / "prometheus.log", "w+") as log:
-        expected = len(expected_articles(site.base_url) + bad_articles(site.base_url))
+    with serve(include_bad=True) as site, _fresh_site() as fresh, \
+            open(workdir / "prometheus.log", "w+") as log:
+        demo = len(expected_articles(site.base_url) + bad_articles(site.base_url))
+        expected = demo + len(FRESH)
+        _hub_rows(client, Keys("news"), site.base_url)
         server = subprocess.Popen(
             [binary, f"--config.file={workdir / 'prometheus.yml'}",
              f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address={base[7:]}",
@@ -211,12 +258,14 @@ def prometheus(redis_server, tmp_path_factory):
             _until(ready, 30, "Prometheus to start")
             # A short politeness delay: the crawl lasts a few scrapes.
             workers = [start_worker(redis_server, "--metrics-port", str(port), "--until-idle", "120",
-                                    "-s", "METRICS_HOST=127.0.0.1", "-s", "FRONTIER_HOST_DELAY=0.05")
+                                    "-s", "METRICS_HOST=127.0.0.1", "-s", "FRONTIER_HOST_DELAY=0.05",
+                                    "-s", "METRICS_HUBS_CACHE_SECONDS=1")
                        for port in ports]
             # Seeded once Prometheus has scraped both idle workers, so that it sees the crawl happen.
             _until(lambda: len(_query(base, 'up{job="crawler-workers"} == 1')) == 2, 30,
                    "Prometheus to scrape both workers")
-            seeded = cli(redis_server, "seed", site.base_url + "/")
+            seeded = cli(redis_server, "seed", site.base_url + "/",
+                         *(f"http://127.0.0.1:{fresh.port}{path}" for path, _, _ in FRESH))
             assert seeded.returncode == 0, seeded.stderr
             frontier = Frontier(client, Keys("news"))
 
@@ -244,7 +293,7 @@ def prometheus(redis_server, tmp_path_factory):
                 return len(done) == 2 and len(twice) == 2 and len(delivery) == 2 and len(final) == 2
 
             _until(scraped, 30, "Prometheus to scrape the final state")
-            yield base, expected, site.base_url
+            yield base, expected, site.base_url, demo
         finally:
             for proc in workers:
                 proc.send_signal(signal.SIGTERM)
@@ -256,7 +305,7 @@ def prometheus(redis_server, tmp_path_factory):
 
 
 def test_every_dashboard_query_returns_data(prometheus):
-    base, _, _ = prometheus
+    base, _, _, _ = prometheus
     dashboard = _dashboard()
     targets = _targets(dashboard)
     assert len(targets) >= 20
@@ -267,12 +316,16 @@ def test_every_dashboard_query_returns_data(prometheus):
     for expr in latency:  # the histogram was observed: real quantiles, not NaN
         (series,) = _query(base, _expand(expr))
         assert 0 < float(series["value"][1]) < 30 and not math.isnan(float(series["value"][1])), expr
+    # The fresh stories captured 90 s and 20 min after publication: between the two.
+    p50, p90 = [expr for title, expr in targets if title == "Capture delay"][:2]
+    values = [float(_query(base, _expand(expr))[0]["value"][1]) for expr in (p50, p90)]
+    assert 60 < values[0] <= values[1] < 1800, values
     spiders = _api(base, "/api/v1/label/spider/values", **{"match[]": "crawler_responses_total"})
     assert spiders["data"] == ["news"]
 
 
 def test_every_alert_rule_loads_parses_and_is_quiet_on_a_healthy_crawl(prometheus):
-    base, _, _ = prometheus
+    base, _, _, _ = prometheus
 
     def evaluated():
         groups = _api(base, "/api/v1/rules")["data"]["groups"]
@@ -287,7 +340,7 @@ def test_every_alert_rule_loads_parses_and_is_quiet_on_a_healthy_crawl(prometheu
 
 
 def test_prometheus_sees_the_crawl_as_it_was(prometheus):
-    base, expected, site_url = prometheus
+    base, expected, site_url, _ = prometheus
     kinds = list(duplicate_pages(site_url).values())
     for outcome in ("duplicate_url", "duplicate_content", "near_duplicate"):
         assert _value(base, f'sum(crawler_articles_total{{outcome="{outcome}"}})') == kinds.count(outcome)
@@ -314,3 +367,33 @@ def test_prometheus_sees_the_crawl_as_it_was(prometheus):
                          ('crawler_delivery_backlog{group="files"}', 0), ("crawler_articles_in_stream", 0)):
         result = _query(base, gauge)
         assert [float(series["value"][1]) for series in result] == [value, value], gauge
+
+
+def test_prometheus_sees_the_capture_delays_and_the_hubs(prometheus, redis_server):
+    base, _, _, demo = prometheus
+    # The two fresh stories of the last 2 days, each once; the demo's 2017-18 stories and the
+    # 3-day-old one are the archive, today's date alone names no time, the story dated an
+    # hour ahead is in the future.
+    assert _value(base, "sum(crawler_capture_delay_seconds_count)") == 2
+    for bound, count in (("60.0", 0), ("900.0", 1), ("1800.0", 2), ("+Inf", 2)):
+        assert _value(base, f'sum(crawler_capture_delay_seconds_bucket{{le="{bound}"}})') == count, bound
+    for reason, count in (("archive", demo + 1), ("no_time", 1), ("future", 1)):
+        assert _value(base, f'sum(crawler_capture_delay_skipped_total{{reason="{reason}"}})') == count, reason
+    assert [float(series["value"][1]) for series in _query(base, "crawler_capture_lag_threshold_seconds")] == [
+        3600, 3600]
+    # Every worker reports the crawl's hubs as Redis holds them: the rows written before the
+    # crawl (2 feeds, 1 front, 1 retired sitemap), and whatever the crawl registered itself.
+    counts = hub_counts(redis.Redis.from_url(redis_server, decode_responses=True), Keys("news"))
+    assert counts.by_kind["feed"] >= 2 and counts.by_kind["front"] >= 1 and counts.retired >= 1
+
+    def reported():
+        return all(
+            [float(series["value"][1]) for series in _query(base, f'crawler_hubs{{kind="{kind}"}}')]
+            == [counts.by_kind[kind]] * 2 for kind in HUB_KINDS)
+
+    _until(reported, 15, "Prometheus to scrape the hubs by kind")
+    for gauge, value in (("crawler_hubs_retired", counts.retired), ("crawler_revisits_due", 0),
+                         ("crawler_revisits_overdue", 0)):
+        assert [float(series["value"][1]) for series in _query(base, gauge)] == [value, value], gauge
+    visits = _query(base, "crawler_hub_visits_total")
+    assert len(visits) == 2 * len(HUB_KINDS) * 4  # every kind and result, on both workers

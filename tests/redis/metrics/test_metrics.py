@@ -155,3 +155,39 @@ def test_two_workers_in_one_process_never_collide(exporters):
     for exporter, spider, stored in ((first, "news", 5), (second, "blogs", 9)):
         text = _get(f"http://127.0.0.1:{exporter.port}/metrics")[2].decode()
         assert f'crawler_articles_total{{outcome="stored",spider="{spider}"}} {stored}.0' in text
+
+
+def test_stored_articles_feed_the_capture_delay_and_redis_the_hub_gauges(exporters, r):
+    """Each article through the pipelines (item_scraped) is observed once; the hubs in
+    Redis are counted with FRONTIER_REVISIT_OVERDUE; the lag threshold is the setting."""
+    keys = Keys("news")
+    seconds, _ = r.time()
+    for url, kind, due in (("https://s.example/", "home", seconds - 61),
+                           ("https://s.example/feed", "feed", seconds - 5),
+                           ("https://s.example/world/", "front", seconds + 300)):
+        r.hset(keys.hubs, url, json.dumps({"url": url, "kind": kind, "retired_at": None}))
+        r.zadd(keys.hubs_due, {url: due})
+    r.hset(keys.hubs, "https://s.example/gone.xml", json.dumps({"kind": "sitemap", "retired_at": seconds}))
+    # Written first: the registry is collected once when the exporter is built (and the
+    # hub kinds then cached for METRICS_HUBS_CACHE_SECONDS).
+    crawler, exporter = exporters(METRICS_CAPTURE_LAG_SECONDS=900, FRONTIER_REVISIT_OVERDUE=60)
+    response = HtmlResponse("http://example.com/a", body=b"<html></html>")
+    for published in ("2025-03-01T11:58:00+00:00", "2025-03-01T00:00:00+00:00"):
+        crawler.signals.send_catch_log(scrapy.signals.item_scraped, response=response, spider=None,
+                                       item={"published": published, "crawled_at": "2025-03-01T12:00:00+00:00"})
+
+    text = _get(f"http://127.0.0.1:{exporter.port}/metrics")[2].decode()
+    samples = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+               for family in text_string_to_metric_families(text) for sample in family.samples}
+    news = ("spider", "news")
+    assert samples[("crawler_capture_delay_seconds_count", (news,))] == 1
+    assert samples[("crawler_capture_delay_seconds_sum", (news,))] == 120
+    assert samples[("crawler_capture_delay_seconds_bucket", (("le", "60.0"), news))] == 0
+    assert samples[("crawler_capture_delay_seconds_bucket", (("le", "120.0"), news))] == 1
+    assert samples[("crawler_capture_delay_skipped_total", (("reason", "no_time"), news))] == 1
+    assert samples[("crawler_capture_lag_threshold_seconds", (news,))] == 900
+    assert {kind: samples[("crawler_hubs", (("kind", kind), news))]
+            for kind in ("home", "front", "feed", "sitemap", "news-sitemap")} == {
+        "home": 1, "front": 1, "feed": 1, "sitemap": 0, "news-sitemap": 0}
+    assert [samples[(name, (news,))] for name in (
+        "crawler_hubs_retired", "crawler_revisits_due", "crawler_revisits_overdue")] == [1, 2, 1]

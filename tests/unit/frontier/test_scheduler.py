@@ -34,6 +34,7 @@ def test_config_defaults_come_from_the_frontier_not_the_project():
     ({"FRONTIER_LEASE_BATCH": "many"}, "FRONTIER_LEASE_BATCH must be a number, got 'many'"),
     ({"FRONTIER_UNTIL_IDLE": -5}, "FRONTIER_UNTIL_IDLE must be 0"),
     ({"REDIS_URL": ""}, "REDIS_URL is empty"),
+    ({"FRONTIER_REVISIT_OVERDUE": 0}, "FRONTIER_REVISIT_OVERDUE must be a positive number"),
 ])
 def test_config_rejects_bad_values_naming_the_setting(settings, message):
     with pytest.raises(ValueError, match=message):

@@ -80,6 +80,17 @@ STATS = {
     "log_count/WARNING": 11,
     "log_count/ERROR": 4,
     "log_count/INFO": 1000,  # not mapped
+    "hubs/visits/feed/changed": 6,
+    "hubs/visits/feed/not_modified": 9,
+    "hubs/visits/home/unchanged": 4,
+    "hubs/visits/news-sitemap/error": 2,
+    "hubs/discovered/feed": 3,
+    "hubs/discovered/front": 5,
+    "hubs/entries/queued": 70,
+    "hubs/entries/too_old": 12,
+    "hubs/entries/offsite": 3,
+    "hubs/entries/truncated": 1,
+    "hubs/parse_errors": 2,
     "memusage/max": 10**8,  # not mapped: the process metrics have it
 }
 
@@ -108,12 +119,20 @@ def _expected(spider: str = "news") -> dict[tuple, float]:
         want[key("crawler_log_messages_total", level=level)] = value
     for reason in ("backlog", "memory"):
         want[key("crawler_crawl_paused", reason=reason)] = 0
+    visits = {("feed", "changed"): 6, ("feed", "not_modified"): 9, ("home", "unchanged"): 4,
+              ("news-sitemap", "error"): 2}
+    for kind in ("home", "front", "feed", "sitemap", "news-sitemap"):
+        for result in ("changed", "unchanged", "not_modified", "error"):
+            want[key("crawler_hub_visits_total", kind=kind, result=result)] = visits.get((kind, result), 0)
+        want[key("crawler_hubs_discovered_total", kind=kind)] = {"feed": 3, "front": 5}.get(kind, 0)
+    for outcome, value in (("queued", 70), ("too_old", 12), ("offsite", 3), ("truncated", 1)):
+        want[key("crawler_hub_entries_total", outcome=outcome)] = value
     for name, value in (("crawler_response_bytes_total", 123456), ("crawler_requests_enqueued_total", 80),
                         ("crawler_requests_duplicate_total", 300), ("crawler_requests_leased_total", 66),
                         ("crawler_requests_retried_total", 7), ("crawler_requests_failed_total", 5),
                         ("crawler_leases_expired_total", 2), ("crawler_spider_errors_total", 3),
                         ("crawler_host_backoffs_total", 4), ("crawler_redis_errors_total", 13),
-                        ("crawler_requests_given_back_total", 5),
+                        ("crawler_requests_given_back_total", 5), ("crawler_hub_parse_errors_total", 2),
                         ("crawler_redis_up", 1), ("crawler_frontier_queued", 7),
                         ("crawler_frontier_in_flight", 3), ("crawler_frontier_seen", 120),
                         ("crawler_frontier_dead_letters", 2), ("crawler_workers_alive", 4)):
@@ -197,6 +216,10 @@ def test_download_error_reasons(path, reason):
     ({"METRICS_LATENCY_BUCKETS": "0.1,fast"}, "METRICS_LATENCY_BUCKETS must be numbers"),
     ({"METRICS_CACHE_SECONDS": -1}, "METRICS_CACHE_SECONDS must be 0 or more"),
     ({"METRICS_HEALTHZ_STALL_SECONDS": 1}, "METRICS_HEALTHZ_STALL_SECONDS must be more than 1"),
+    ({"METRICS_CAPTURE_DELAY_BUCKETS": [60, 30]}, "METRICS_CAPTURE_DELAY_BUCKETS must be increasing"),
+    ({"METRICS_CAPTURE_DELAY_BUCKETS": "30,soon"}, "METRICS_CAPTURE_DELAY_BUCKETS must be numbers"),
+    ({"METRICS_CAPTURE_LAG_SECONDS": 0}, "METRICS_CAPTURE_LAG_SECONDS must be more than 0"),
+    ({"METRICS_HUBS_CACHE_SECONDS": -1}, "METRICS_HUBS_CACHE_SECONDS must be 0 or more"),
 ])
 def test_config_rejects_values_that_cannot_work(settings, message):
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -208,6 +231,8 @@ def test_config_defaults_and_off():
     assert (config.port, config.host, config.cache_seconds, config.healthz_stall_seconds) == (
         9410, "127.0.0.1", 1.0, 10.0)
     assert config.latency_buckets == (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+    assert (config.capture_delay_buckets[0], config.capture_delay_buckets[-1]) == (30.0, 172800.0)
+    assert (config.capture_lag_seconds, config.hubs_cache_seconds) == (3600.0, 30.0)
     assert MetricsConfig.from_settings(metrics_crawler(METRICS_PORT="").settings).port is None
     assert MetricsConfig.from_settings(metrics_crawler(METRICS_LATENCY_BUCKETS="0.5,2").settings
                                        ).latency_buckets == (0.5, 2.0)

@@ -1,0 +1,93 @@
+"""What the hub gauges cost a scrape: counting hubs by kind, and revisits due and overdue.
+
+Starts its own redis-server on a free loopback port, writes N hubs the way the registry
+does (``Keys.hubs``: URL -> state JSON; ``Keys.hubs_due``: URL -> due time) and times
+:func:`crawler.frontier.hubstats.hub_kinds` (an HSCAN of every hub: paid at most once per
+``METRICS_HUBS_CACHE_SECONDS``) and :func:`~crawler.frontier.hubstats.revisits_due` (two
+ZCOUNTs: paid with the other gauges, at most once a second), best of ``--repeat``.
+
+    .venv/bin/python benchmarks/hub_counts.py [--hubs 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import redis
+
+from crawler.base.counters import HUB_KINDS
+from crawler.base.keys import Keys
+from crawler.frontier.hubstats import hub_kinds, revisits_due
+
+KEYS = Keys("news")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _fill(client: redis.Redis, hubs: int, now: float) -> None:
+    pipe = client.pipeline(transaction=False)
+    for n in range(hubs):
+        url = f"https://site{n % 500}.example.com/hub/{n}"
+        kind = HUB_KINDS[n % len(HUB_KINDS)]
+        pipe.hset(KEYS.hubs, url, json.dumps({
+            "url": url, "site": f"https://site{n % 500}.example.com/", "kind": kind, "interval": 300.0,
+            "added_at": now, "last_visit": now, "last_change": now, "last_result": "changed",
+            "new_links": 3, "total_new_links": 40, "visits": 12, "failures": 0, "next_due": now + n,
+            "retired_at": None, "etag": '"abc"', "last_modified": None, "content_hash": "0" * 16}))
+        pipe.zadd(KEYS.hubs_due, {url: now - 600 + n % 1200})
+        if n % 5000 == 4999:
+            pipe.execute()
+    pipe.execute()
+
+
+def _best(func, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hubs", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    workdir = tempfile.mkdtemp(prefix="bench-hubs-")
+    port = _free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(port=port, decode_responses=True)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        seconds, _ = client.time()
+        _fill(client, args.hubs, float(seconds))
+        kinds = _best(lambda: hub_kinds(client, KEYS), args.repeat)
+        due = _best(lambda: revisits_due(client, KEYS, overdue_seconds=300), args.repeat)
+        print(f"{args.hubs} hubs: hubs by kind (HSCAN) {kinds:.2f} s, "
+              f"revisits due and overdue (2 ZCOUNT) {due * 1000:.1f} ms")
+    finally:
+        proc.terminate()
+        proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

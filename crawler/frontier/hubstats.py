@@ -1,0 +1,131 @@
+"""How many hubs a crawl revisits, and how many visits are due or overdue: for the metrics.
+
+Reads what the hub registry (:mod:`crawler.frontier.hubs`) writes, directly:
+``Keys.hubs`` (HASH hub URL -> its state as JSON, with at least ``kind`` and
+``retired_at``) and ``Keys.hubs_due`` (ZSET hub URL -> when its next visit is
+due, Redis time; retired hubs are not in it). Nothing here writes.
+
+Counting hubs by kind reads every entry of ``Keys.hubs`` (HSCAN, O(hubs)),
+while due and overdue are two ZCOUNTs (O(log hubs)): :class:`HubStats` reads
+the second on every call and the first at most once per ``kinds_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from crawler.base.counters import HUB_KINDS
+from crawler.frontier import defaults
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import redis
+
+    from crawler.base.keys import Keys
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["HubCounts", "HubStats", "hub_counts", "hub_kinds", "revisits_due"]
+
+_SCAN_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class HubCounts:
+    """A crawl's hubs: ``by_kind`` the active ones (every kind of :data:`HUB_KINDS`, zeros
+    included), ``retired`` those retired after too many failures, ``due`` the visits due
+    now, ``overdue`` those due longer ago than the overdue limit."""
+
+    by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(HUB_KINDS, 0))
+    retired: int = 0
+    due: int = 0
+    overdue: int = 0
+
+
+def _redis_now(client: redis.Redis) -> float:
+    seconds, micros = client.time()
+    return seconds + micros / 1e6
+
+
+def revisits_due(client: redis.Redis, keys: Keys, *, overdue_seconds: float,
+                 now: float | None = None) -> tuple[int, int]:
+    """``(due, overdue)``: hubs whose next visit is due at ``now`` (default: Redis' clock,
+    the clock the due times are written in), and those due before ``now - overdue_seconds``.
+    A visit is due until it is recorded, queued or not."""
+    if now is None:
+        now = _redis_now(client)
+    pipe = client.pipeline(transaction=False)
+    pipe.zcount(keys.hubs_due, "-inf", now)
+    pipe.zcount(keys.hubs_due, "-inf", f"({now - overdue_seconds}")
+    due, overdue = pipe.execute()
+    return int(due), int(overdue)
+
+
+def hub_kinds(client: redis.Redis, keys: Keys) -> tuple[dict[str, int], int]:
+    """``(active hubs by kind, retired hubs)``, by one HSCAN of ``Keys.hubs``.
+
+    An entry that is not a JSON object naming one of :data:`HUB_KINDS` is counted
+    nowhere (and logged once per call): the metrics never fail on what they read.
+    """
+    by_kind = dict.fromkeys(HUB_KINDS, 0)
+    retired = unreadable = 0
+    for _, raw in client.hscan_iter(keys.hubs, count=_SCAN_BATCH):
+        try:
+            state = json.loads(raw)
+        except (TypeError, ValueError):
+            state = None
+        kind = state.get("kind") if isinstance(state, dict) else None
+        if kind not in by_kind:
+            unreadable += 1
+        elif state.get("retired_at") is not None:
+            retired += 1
+        else:
+            by_kind[kind] += 1
+    if unreadable:
+        logger.warning("%d entries of %s are not hub states, not counted", unreadable, keys.hubs)
+    return by_kind, retired
+
+
+def hub_counts(client: redis.Redis, keys: Keys, *,
+               overdue_seconds: float = defaults.FRONTIER_REVISIT_OVERDUE,
+               now: float | None = None) -> HubCounts:
+    """Every count at once (:func:`hub_kinds` and :func:`revisits_due`)."""
+    by_kind, retired = hub_kinds(client, keys)
+    due, overdue = revisits_due(client, keys, overdue_seconds=overdue_seconds, now=now)
+    return HubCounts(by_kind=by_kind, retired=retired, due=due, overdue=overdue)
+
+
+class HubStats:
+    """:func:`hub_counts` for a scrape every second: due and overdue read on each
+    :meth:`read`, the kinds (a scan of every hub) at most once per ``kinds_seconds``.
+
+    Thread-safe: scrapes run on the metrics server's threads. Redis errors propagate.
+    """
+
+    def __init__(self, client: redis.Redis, keys: Keys, *,
+                 overdue_seconds: float = defaults.FRONTIER_REVISIT_OVERDUE,
+                 kinds_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.keys = keys
+        self.overdue_seconds = overdue_seconds
+        self.kinds_seconds = kinds_seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._kinds: tuple[dict[str, int], int] | None = None
+        self._kinds_at = float("-inf")
+
+    def read(self) -> HubCounts:
+        with self._lock:
+            now = self.clock()
+            if self._kinds is None or now - self._kinds_at >= self.kinds_seconds:
+                self._kinds = hub_kinds(self.client, self.keys)
+                self._kinds_at = now
+            by_kind, retired = self._kinds
+        due, overdue = revisits_due(self.client, self.keys, overdue_seconds=self.overdue_seconds)
+        return HubCounts(by_kind=dict(by_kind), retired=retired, due=due, overdue=overdue)
