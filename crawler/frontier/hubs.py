@@ -299,9 +299,10 @@ class HubRegistry:
                 return True
         raise RuntimeError(f"hub {url} kept changing while it was being added")
 
-    def add_many(self, hubs: Iterable[tuple[str, str]]) -> int:
-        """Register each ``(url, kind)`` not registered yet, due at once; returns how many
-        are new. Two round trips, whatever their number. ValueError as :meth:`add`."""
+    def add_many(self, hubs: Iterable[tuple[str, str]], *, delay: float = 0.0) -> int:
+        """Register each ``(url, kind)`` not registered yet, due at once (or ``delay``
+        seconds from now); returns how many are new. Two round trips, whatever their
+        number. ValueError as :meth:`add`."""
         hubs = list(dict(hubs).items())
         if not hubs:
             return 0
@@ -317,7 +318,7 @@ class HubRegistry:
             return 0
         with pipeline(self.client) as pipe:
             for hub in new:
-                self._set([hub.url, "", hub._state(), self._payload(hub), now], client=pipe)
+                self._set([hub.url, "", hub._state(), self._payload(hub), now + delay], client=pipe)
             return sum(pipe.execute())
 
     def remove(self, url: str) -> bool:

@@ -296,6 +296,8 @@ class Scheduler(RedisScheduler):
         due before the next heartbeat, release it then, so that a due hub is fetched
         within moments rather than up to a heartbeat later."""
         if queued:
+            if self._wakeup is not None and self._wakeup.active():
+                self._wakeup.cancel()  # a later wake-up, for a host cooling down
             self._wake_in(0.0)
         if (wait is not None and wait < self.config.heartbeat_seconds
                 and not (self._hub_timer is not None and self._hub_timer.active())):
