@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crawler.base.counters import HUB_KINDS
-from crawler.base.urls import url_host
+from crawler.base.urls import canonical_url_for, url_host
 from crawler.frontier.hubs import HubRegistry
 from crawler.frontier.seeding import SeedError, check_url, is_home_url, printable
 
@@ -44,8 +44,9 @@ def guess_kind(url: str) -> str:
 
 
 def _url(url: str) -> str:
+    """``url`` as a hub is keyed and fetched (canonical), or SourceError."""
     try:
-        return check_url(url)
+        return canonical_url_for(check_url(url))
     except SeedError as exc:
         raise SourceError(f"{printable(url, 200)}: {printable(str(exc))}") from None
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.base import lua
 from crawler.base.connection import pipeline
 from crawler.base.counters import HUB_KINDS, HUB_RESULTS
-from crawler.base.urls import is_http_url, site_of
+from crawler.base.urls import canonical_url_for, is_http_url, site_of
 from crawler.frontier.codec import seed_payload
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.revisit import initial_interval, plan_visit
@@ -280,6 +280,7 @@ class HubRegistry:
         exists (nothing changes). Raises ValueError for an unknown kind or a URL
         that is not http(s).
         """
+        url = canonical_url_for(url)
         for _ in range(_CAS_TRIES):
             with pipeline(self.client) as pipe:
                 pipe.hget(self.keys.hubs, url)
@@ -303,7 +304,7 @@ class HubRegistry:
         """Register each ``(url, kind)`` not registered yet, due at once (or ``delay``
         seconds from now); returns how many are new. Two round trips, whatever their
         number. ValueError as :meth:`add`."""
-        hubs = list(dict(hubs).items())
+        hubs = list({canonical_url_for(url): kind for url, kind in hubs}.items())
         if not hubs:
             return 0
         with pipeline(self.client) as pipe:
@@ -324,6 +325,7 @@ class HubRegistry:
     def remove(self, url: str) -> bool:
         """Forget hub ``url`` (state, schedule, request) in one transaction; True when it
         existed. A visit already queued is still fetched once, and not recorded."""
+        url = canonical_url_for(url)
         with pipeline(self.client, transaction=True) as pipe:
             pipe.hdel(self.keys.hubs, url)
             pipe.zrem(self.keys.hubs_due, url)
@@ -335,6 +337,7 @@ class HubRegistry:
 
     def get(self, url: str) -> Hub | None:
         """Hub ``url``, or None when it is not registered (or its state is corrupt)."""
+        url = canonical_url_for(url)
         with pipeline(self.client) as pipe:
             pipe.hget(self.keys.hubs, url)
             pipe.zscore(self.keys.hubs_due, url)
@@ -344,7 +347,7 @@ class HubRegistry:
 
     def request(self, url: str) -> str | None:
         """The request JSON of hub ``url``'s next visit."""
-        return self.client.hget(self.keys.hub_requests, url)
+        return self.client.hget(self.keys.hub_requests, canonical_url_for(url))
 
     def _read_all(self) -> tuple[float, list[Hub]]:
         with pipeline(self.client) as pipe:
@@ -425,6 +428,7 @@ class HubRegistry:
         if result not in HUB_RESULTS:
             raise ValueError(f"not a hub visit result: {result!r} (one of {', '.join(HUB_RESULTS)})")
         new_links = max(int(new_links), 0)
+        url = canonical_url_for(url)
         for _ in range(_CAS_TRIES):
             with pipeline(self.client) as pipe:
                 pipe.hget(self.keys.hubs, url)
