@@ -303,7 +303,8 @@ class HubRegistry:
     def add_many(self, hubs: Iterable[tuple[str, str]], *, delay: float = 0.0) -> int:
         """Register each ``(url, kind)`` not registered yet, due at once (or ``delay``
         seconds from now); returns how many are new. Two round trips, whatever their
-        number. ValueError as :meth:`add`."""
+        number (three when there are new section fronts: a site gets at most
+        ``FRONTIER_MAX_FRONTS_PER_SITE``, the others are left out). ValueError as :meth:`add`."""
         hubs = list({canonical_url_for(url): kind for url, kind in hubs}.items())
         if not hubs:
             return 0
@@ -315,12 +316,36 @@ class HubRegistry:
         now = self._time(reply)
         new = [self._new_state(url, kind, None, now) for (url, kind), known in zip(hubs, exists)
                if not known]
+        if any(hub.kind == "front" for hub in new):
+            new = self._cap_fronts(new)
         if not new:
             return 0
         with pipeline(self.client) as pipe:
             for hub in new:
                 self._set([hub.url, "", hub._state(), self._payload(hub), now + delay], client=pipe)
             return sum(pipe.execute())
+
+    def _cap_fronts(self, new: list[Hub]) -> list[Hub]:
+        """``new`` without the section fronts past ``FRONTIER_MAX_FRONTS_PER_SITE`` per site
+        (counting those registered, retired ones included). Not atomic: two workers
+        registering fronts of one site at the same moment may pass the cap by a few."""
+        fronts: dict[str, int] = {}
+        for raw in self.client.hvals(self.keys.hubs):
+            try:
+                state = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(state, dict) and state.get("kind") == "front":
+                site = str(state.get("site"))
+                fronts[site] = fronts.get(site, 0) + 1
+        kept = []
+        for hub in new:
+            if hub.kind == "front":
+                if fronts.get(hub.site, 0) >= self.config.max_fronts_per_site:
+                    continue
+                fronts[hub.site] = fronts.get(hub.site, 0) + 1
+            kept.append(hub)
+        return kept
 
     def remove(self, url: str) -> bool:
         """Forget hub ``url`` (state, schedule, request) in one transaction; True when it

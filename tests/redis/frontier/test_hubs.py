@@ -215,3 +215,13 @@ def test_the_scheduler_heartbeat_releases_due_hubs_and_hubs_not_due_are_no_pendi
     request = scheduler.next_request()
     assert request.url == FEED and request.meta["hub"] == "feed"
     assert r.zcard(KEYS.hubs_queued) == 1
+
+
+def test_automatic_registration_caps_section_fronts_per_site(r):
+    hubs = HubRegistry(r, KEYS, FrontierConfig(max_fronts_per_site=3))
+    assert hubs.add_many([(f"http://a.example/s{n}/", "front") for n in range(2)]) == 2
+    assert hubs.add_many([*((f"http://a.example/t{n}/", "front") for n in range(3)),
+                          ("http://a.example/feed", "feed"), ("http://b.example/s/", "front")]) == 3
+    assert sorted(h.url for h in hubs.all() if h.kind == "front" and h.site == "a.example") == [
+        "http://a.example/s0/", "http://a.example/s1/", "http://a.example/t0/"]
+    assert hubs.add("http://a.example/by-hand/", "front") is True  # crawler sources add is not capped
