@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "HUB_MAX_BYTES", "HUB_PRIORITY", "MAX_VALIDATOR_LENGTH", "SITEMAP_MAX_BYTES", "Hub", "HubCounts",
+    "HUB_MAX_BYTES", "HUB_PRIORITY", "MAX_URL_LENGTH", "MAX_VALIDATOR_LENGTH", "SITEMAP_MAX_BYTES", "Hub", "HubCounts",
     "HubRegistry", "hub_payload", "requeue_after",
 ]
 
@@ -49,6 +49,8 @@ HUB_PRIORITY = 100
 HUB_MAX_BYTES = 10 * 2**20
 #: ...or a sitemap, which the sitemap protocol allows up to 50 MiB.
 SITEMAP_MAX_BYTES = 50 * 2**20
+#: The longest hub URL (a seed's limit too).
+MAX_URL_LENGTH = 2048
 #: An ETag or Last-Modified longer than this is not sent back (it comes from the web).
 MAX_VALIDATOR_LENGTH = 512
 # Due hubs one HUBS_DUE call queues.
@@ -267,8 +269,9 @@ class HubRegistry:
     def _new_state(self, url: str, kind: str, site: str | None, now: float) -> Hub:
         if kind not in HUB_KINDS:
             raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
-        if not is_http_url(url):
-            raise ValueError(f"a hub is an http or https URL, not {url[:200]!r}")
+        if not is_http_url(url) or len(url) > MAX_URL_LENGTH:
+            raise ValueError(f"a hub is an http or https URL of at most {MAX_URL_LENGTH} "
+                             f"characters, not {url[:200]!r}")
         return Hub(url=url, site=site or site_of(url) or "", kind=kind,
                    interval=initial_interval(kind, self.config), added_at=now)
 
@@ -304,7 +307,8 @@ class HubRegistry:
         """Register each ``(url, kind)`` not registered yet, due at once (or ``delay``
         seconds from now); returns how many are new. Two round trips, whatever their
         number (three when there are new section fronts: a site gets at most
-        ``FRONTIER_MAX_FRONTS_PER_SITE``, the others are left out). ValueError as :meth:`add`."""
+        ``FRONTIER_MAX_FRONTS_PER_SITE``, the others are left out). A URL that is not
+        http(s) or longer than MAX_URL_LENGTH is skipped; an unknown kind raises ValueError."""
         hubs = list({canonical_url_for(url): kind for url, kind in hubs}.items())
         if not hubs:
             return 0
@@ -314,8 +318,15 @@ class HubRegistry:
                 pipe.hexists(self.keys.hubs, url)
             reply, *exists = pipe.execute()
         now = self._time(reply)
-        new = [self._new_state(url, kind, None, now) for (url, kind), known in zip(hubs, exists)
-               if not known]
+        new = []
+        for (url, kind), known in zip(hubs, exists):
+            if kind not in HUB_KINDS:
+                raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
+            if not known:
+                try:
+                    new.append(self._new_state(url, kind, None, now))
+                except ValueError as exc:  # a URL found on the web: skip it, register the others
+                    logger.debug("Not registering hub: %s", exc)
         if any(hub.kind == "front" for hub in new):
             new = self._cap_fronts(new)
         if not new:

@@ -64,6 +64,11 @@ def test_a_hub_is_registered_once_and_due_at_once(hubs, r):
         ("http://news.example/sitemap.xml", "sitemap", 1200.0)]
     with pytest.raises(ValueError, match="not a hub kind: 'blog'"):
         hubs.add("http://news.example/blog", "blog")
+    with pytest.raises(ValueError, match="not a hub kind: 'blog'"):
+        hubs.add_many([("http://news.example/blog", "blog")])
+    # URLs found on the web that cannot be hubs are skipped, the others registered
+    assert hubs.add_many([("javascript:alert(1)", "feed"), ("http://news.example/" + "a" * 3000, "feed"),
+                          ("http://news.example/rss", "feed")]) == 1
 
 
 def test_a_due_hub_is_queued_once_by_concurrent_workers(redis_url, hubs, r):
