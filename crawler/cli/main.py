@@ -51,6 +51,19 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("sources", help="list the hubs (pages revisited on a schedule); add or remove one")
+    _spider_and_json(p, argparse.SUPPRESS)
+    actions = p.add_subparsers(dest="action", parser_class=_Parser, metavar="{add,remove}")
+    a = actions.add_parser("add", help="register a hub (a retired one is re-activated)")
+    a.add_argument("url", metavar="URL")
+    a.add_argument("--kind", default=None, metavar="KIND",
+                   help="home, front, feed, sitemap or news-sitemap (default: guessed from the URL)")
+    _spider_and_json(a, argparse.SUPPRESS)
+    a = actions.add_parser("remove", help="forget a hub")
+    a.add_argument("url", metavar="URL")
+    _spider_and_json(a, argparse.SUPPRESS)
+    p.set_defaults(spider=_DEFAULT_SPIDER, json=False)
+
     p = sub.add_parser("dead-letters", help="list the requests set aside; queue them again or drop them")
     p.add_argument("--spider", default=_DEFAULT_SPIDER)
     p.add_argument("--json", action="store_true", help="one JSON object instead of lines")
@@ -120,6 +133,11 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="seconds between frames (default: 1)")
     p.add_argument("--once", action="store_true", help="print one frame and exit (for scripts)")
     return parser
+
+
+def _spider_and_json(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("--spider", default=default)
+    parser.add_argument("--json", action="store_true", default=default, help="JSON instead of text")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,12 +220,40 @@ def _worker(args: argparse.Namespace, redis_url: str | None) -> int:
 
 def _status(args: argparse.Namespace, redis_url: str | None) -> int:
     from crawler.cli.status import render_status
+    from crawler.frontier.hubs import HubRegistry
     from crawler.store.delivery import delivery_status
+    from crawler.store.freshness import freshness
 
     frontier = _frontier(redis_url, args.spider)
     counts = frontier.counts()
-    render_status(counts, as_json=args.json, delivery=delivery_status(frontier.client, frontier.keys))
+    render_status(counts, as_json=args.json, delivery=delivery_status(frontier.client, frontier.keys),
+                  hubs=HubRegistry.for_frontier(frontier).counts(),
+                  freshness=freshness(frontier.client, frontier.keys))
     return 0
+
+
+def _sources(args: argparse.Namespace, redis_url: str | None) -> int:
+    from crawler.cli.sources import SourceError, add_source, list_sources, remove_source
+    from crawler.frontier.seeding import printable
+    from crawler.worker.process import UsageError
+
+    if args.action is None:
+        list_sources(_frontier(redis_url, args.spider), as_json=args.json)
+        return 0
+    frontier = _frontier(redis_url, args.spider, writes=True)
+    try:
+        if args.action == "add":
+            url, kind, added = add_source(frontier, args.url, args.kind)
+            result = {"url": url, "kind": kind, "added": added}
+            text = f"{'added' if added else 'already a hub, unchanged:'} {kind} {printable(url)}"
+        else:
+            url, removed = remove_source(frontier, args.url)
+            result = {"url": url, "removed": removed}
+            text = f"removed {printable(url)}" if removed else f"not a hub: {printable(url)}"
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(result) if args.json else text)
+    return 1 if result.get("removed") is False else 0
 
 
 def _dead_letters(args: argparse.Namespace, redis_url: str | None) -> int:
@@ -403,5 +449,5 @@ def _top(args: argparse.Namespace, redis_url: str | None) -> int:
 _COMMANDS = {
     "seed": _seed, "worker": _worker, "status": _status, "dead-letters": _dead_letters, "export": _export,
     "crawl": _crawl, "extract": _extract, "reextract": _reextract, "demo": _demo, "top": _top,
-    "deliver": _deliver,
+    "deliver": _deliver, "sources": _sources,
 }

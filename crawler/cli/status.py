@@ -15,7 +15,9 @@ from crawler.base.counters import DUPLICATE_FIELDS, ERROR_FIELDS, OTHER_FIELDS, 
 
 if TYPE_CHECKING:
     from crawler.frontier.core import FrontierCounts
+    from crawler.frontier.hubs import HubCounts
     from crawler.store.delivery import DeliveryStatus
+    from crawler.store.freshness import Freshness
 
 __all__ = ["render_status", "status_dict"]
 
@@ -37,7 +39,8 @@ def delivery_dict(delivery: DeliveryStatus) -> dict:
     }
 
 
-def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None) -> dict:
+def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None,
+                hubs: HubCounts | None = None, freshness: Freshness | None = None) -> dict:
     """The status as plain data (the ``--json`` output).
 
     ``errors`` holds the crawl-wide counters of :data:`~crawler.base.counters.ERROR_FIELDS`
@@ -45,6 +48,10 @@ def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None) 
     ``refusals`` those of ``REFUSAL_FIELDS`` and ``other`` those of ``OTHER_FIELDS``.
     ``paused`` is null while the workers lease, else why they do not
     (``{"reason": "backlog" | "memory", "since": unix seconds, "detail": "..."}``).
+    ``hubs``: the pages revisited on a schedule (:meth:`HubCounts.as_dict`: ``by_kind``,
+    ``active``, ``retired``, ``due_now``, ``overdue``, ``queued``, ``next_due_in``);
+    ``freshness``: :meth:`Freshness.as_dict` (age of the newest article, median delay
+    from publication to capture over the newest 200).
     """
     stats = counts.stats
     duplicates = {name: stats.get(name, 0) for name in DUPLICATE_FIELDS}
@@ -65,6 +72,8 @@ def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None) 
         "other": {name: stats.get(name, 0) for name in OTHER_FIELDS},
         "top_hosts": [{"host": host, "queued": n} for host, n in counts.top_hosts],
         **({"delivery": delivery_dict(delivery)} if delivery is not None else {}),
+        **({"hubs": hubs.as_dict()} if hubs is not None else {}),
+        **({"freshness": freshness.as_dict()} if freshness is not None else {}),
         "paused": {"reason": counts.paused, "since": counts.paused_since,
                    "detail": counts.paused_detail} if counts.paused else None,
     }
@@ -80,8 +89,9 @@ def _duration(seconds: float) -> str:
 
 
 def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None,
-                  delivery: DeliveryStatus | None = None) -> None:
-    data = status_dict(counts, delivery)
+                  delivery: DeliveryStatus | None = None, hubs: HubCounts | None = None,
+                  freshness: Freshness | None = None) -> None:
+    data = status_dict(counts, delivery, hubs, freshness)
     if as_json:
         print(json.dumps(data), file=file or sys.stdout)
         return
@@ -108,6 +118,10 @@ def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None,
         for name, value in data[group].items():
             if value:
                 table.add_row(name.replace("_", " "), str(value))
+    if "hubs" in data:
+        _hub_rows(table, data["hubs"])
+    if "freshness" in data:
+        _freshness_rows(table, data["freshness"])
     console.print(table)
     if "delivery" in data:
         _render_delivery(console, data["delivery"])
@@ -130,3 +144,26 @@ def _render_delivery(console: Console, delivery: dict) -> None:
         groups.add_row(name, str(group["backlog"]), f"{age:.0f} s ago" if group["backlog"] else "-",
                        str(group["delivered"]), str(group["consumers"]))
     console.print(groups)
+
+
+def _hub_rows(table: Table, hubs: dict) -> None:
+    kinds = ", ".join(f"{n} {kind}" for kind, n in hubs["by_kind"].items() if n) or "none"
+    table.add_row("hubs", f"{hubs['active']} ({kinds})" + (f", {hubs['retired']} retired" if hubs["retired"] else ""))
+    if not hubs["active"]:
+        return
+    due = f"{hubs['due_now']} ({hubs['queued']} queued)"
+    if hubs["overdue"]:
+        due += f", [bold red]{hubs['overdue']} overdue[/]: too few workers for the schedule"
+    table.add_row("hubs due now", due)
+    if hubs["next_due_in"] is not None:
+        table.add_row("next hub due in", _duration(hubs["next_due_in"]))
+
+
+def _freshness_rows(table: Table, fresh: dict) -> None:
+    age = fresh["newest_article_age_seconds"]
+    table.add_row("newest article", "none stored" if age is None else f"{_duration(age)} ago")
+    delay = fresh["median_capture_delay_seconds"]
+    if delay is not None:
+        table.add_row("capture delay", f"median {_duration(delay)} from publication "
+                      f"({fresh['capture_delays_sampled']} of the last {fresh['articles_sampled']} articles "
+                      f"name their time)")

@@ -86,18 +86,24 @@ def encode_request(request: Request, spider: Spider | None = None) -> str:
     return _dumps(payload, request.url)
 
 
-def seed_payload(url: str, *, meta: dict | None = None, priority: int = 0) -> str:
+def seed_payload(url: str, *, meta: dict | None = None, priority: int = 0,
+                 callback: str | None = None, errback: str | None = None,
+                 headers: dict[str, str] | None = None, dont_filter: bool = False) -> str:
     """The JSON of a plain GET request for ``url``, without building a Request.
 
     The same payload :func:`encode_request` gives ``Request(url, meta=meta,
-    priority=priority)`` for a URL that needs no escaping; it exists because
-    seeding 100,000 URLs must take seconds. Raises UnserializableRequest.
+    priority=priority, ...)`` (callback and errback the names of spider methods,
+    ``headers`` one latin-1 value per name) for a URL that needs no escaping; it
+    exists because seeding 100,000 URLs must take seconds, and hubs
+    (:func:`crawler.frontier.hubs.hub_payload`) are requests written without a
+    spider. Raises UnserializableRequest.
     """
     return _dumps({
         "v": _FORMAT, "url": url, "host": url_host(url), "method": "GET",
-        "priority": priority, "callback": None, "errback": None, "headers": {}, "body": "",
+        "priority": priority, "callback": callback, "errback": errback,
+        "headers": {name: [value] for name, value in (headers or {}).items()}, "body": "",
         "cookies": {}, "meta": meta or {}, "cb_kwargs": {}, "encoding": "utf-8",
-        "dont_filter": False, "flags": [],
+        "dont_filter": dont_filter, "flags": [],
     }, url)
 
 

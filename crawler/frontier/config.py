@@ -32,6 +32,14 @@ def _number(settings: BaseSettings, name: str, kind: type[float] | type[int]) ->
     return value
 
 
+def _flag(settings: BaseSettings, name: str) -> bool:
+    try:
+        return settings.getbool(name, getattr(defaults, name))
+    except ValueError:
+        raise ValueError(f"{name} must be True or False (1/0, true/false), "
+                         f"got {settings.get(name)!r}") from None
+
+
 @dataclass(frozen=True)
 class FrontierConfig:
     """The ``REDIS_URL``, ``FRONTIER_*`` and backpressure settings, checked together.
@@ -58,7 +66,13 @@ class FrontierConfig:
     bloom_module: bool = defaults.FRONTIER_BLOOM_MODULE
     backlog_max: int = defaults.DELIVER_BACKLOG_MAX
     memory_high_watermark: float = defaults.REDIS_MEMORY_HIGH_WATERMARK
+    revisit_min: float = defaults.FRONTIER_REVISIT_MIN
+    revisit_max: float = defaults.FRONTIER_REVISIT_MAX
+    revisit_adaptive: bool = defaults.FRONTIER_REVISIT_ADAPTIVE
+    max_article_age: float = defaults.FRONTIER_MAX_ARTICLE_AGE
+    hub_max_failures: int = defaults.FRONTIER_HUB_MAX_FAILURES
     revisit_overdue: float = defaults.FRONTIER_REVISIT_OVERDUE
+    max_fronts_per_site: int = defaults.FRONTIER_MAX_FRONTS_PER_SITE
 
     def __post_init__(self) -> None:
         if not self.redis_url:
@@ -84,8 +98,6 @@ class FrontierConfig:
                 raise ValueError(f"{name} must be 0 or more seconds")
         if self.host_forget_seconds <= 0:
             raise ValueError("FRONTIER_HOST_FORGET_SECONDS must be a positive number of seconds")
-        if self.revisit_overdue <= 0:
-            raise ValueError("FRONTIER_REVISIT_OVERDUE must be a positive number of seconds")
         if self.seen not in ("set", "bloom"):
             raise ValueError(f"FRONTIER_SEEN must be 'set' or 'bloom', not {self.seen!r}")
         if self.bloom_capacity < 1:
@@ -97,6 +109,19 @@ class FrontierConfig:
         if not 0 < self.memory_high_watermark <= 1:
             raise ValueError("REDIS_MEMORY_HIGH_WATERMARK must be a share of maxmemory, "
                              "above 0 and at most 1")
+        if self.revisit_min <= 0:
+            raise ValueError("FRONTIER_REVISIT_MIN must be a positive number of seconds")
+        if self.revisit_max < self.revisit_min:
+            raise ValueError(f"FRONTIER_REVISIT_MAX ({self.revisit_max:g}) must be at least "
+                             f"FRONTIER_REVISIT_MIN ({self.revisit_min:g})")
+        if self.max_article_age <= 0:
+            raise ValueError("FRONTIER_MAX_ARTICLE_AGE must be a positive number of seconds")
+        if self.hub_max_failures < 1:
+            raise ValueError("FRONTIER_HUB_MAX_FAILURES must be at least 1")
+        if self.revisit_overdue <= 0:
+            raise ValueError("FRONTIER_REVISIT_OVERDUE must be a positive number of seconds")
+        if self.max_fronts_per_site < 0:
+            raise ValueError("FRONTIER_MAX_FRONTS_PER_SITE must be 0 (none) or more")
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:
@@ -120,5 +145,11 @@ class FrontierConfig:
             bloom_module=settings.getbool("FRONTIER_BLOOM_MODULE", defaults.FRONTIER_BLOOM_MODULE),
             backlog_max=_number(settings, "DELIVER_BACKLOG_MAX", int),
             memory_high_watermark=_number(settings, "REDIS_MEMORY_HIGH_WATERMARK", float),
+            revisit_min=_number(settings, "FRONTIER_REVISIT_MIN", float),
+            revisit_max=_number(settings, "FRONTIER_REVISIT_MAX", float),
+            revisit_adaptive=_flag(settings, "FRONTIER_REVISIT_ADAPTIVE"),
+            max_article_age=_number(settings, "FRONTIER_MAX_ARTICLE_AGE", float),
+            hub_max_failures=_number(settings, "FRONTIER_HUB_MAX_FAILURES", int),
             revisit_overdue=_number(settings, "FRONTIER_REVISIT_OVERDUE", float),
+            max_fronts_per_site=_number(settings, "FRONTIER_MAX_FRONTS_PER_SITE", int),
         )

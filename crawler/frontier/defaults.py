@@ -23,7 +23,13 @@ __all__ = [
     "FRONTIER_LEASE_SECONDS",
     "FRONTIER_MAX_ATTEMPTS",
     "FRONTIER_MAX_CRAWL_DELAY",
+    "FRONTIER_HUB_MAX_FAILURES",
+    "FRONTIER_MAX_ARTICLE_AGE",
+    "FRONTIER_MAX_FRONTS_PER_SITE",
     "FRONTIER_MAX_RETRY_AFTER",
+    "FRONTIER_REVISIT_ADAPTIVE",
+    "FRONTIER_REVISIT_MAX",
+    "FRONTIER_REVISIT_MIN",
     "FRONTIER_REVISIT_OVERDUE",
     "FRONTIER_SEEN",
     "FRONTIER_UNTIL_IDLE",
@@ -59,9 +65,6 @@ FRONTIER_HOST_FORGET_SECONDS = 3600.0
 # or FRONTIER_BACKOFF_SECONDS when the response names none.
 FRONTIER_BACKOFF_SECONDS = 10.0
 FRONTIER_MAX_RETRY_AFTER = 600.0
-# A hub whose visit was due longer ago than this counts as overdue (crawler_revisits_overdue,
-# the CrawlHubsOverdue alert): the workers are too few for the revisit schedule.
-FRONTIER_REVISIT_OVERDUE = 300.0
 # "set": exact fingerprints (~100 bytes/URL); "bloom": a Bloom filter in Redis
 # (<= 2 bytes/URL at 0.1%; a false positive is a URL never fetched).
 FRONTIER_SEEN = "set"
@@ -74,3 +77,18 @@ FRONTIER_BLOOM_MODULE = True
 DELIVER_BACKLOG_MAX = 100_000
 # ...or while Redis' used_memory is above this share of its maxmemory (when it has one).
 REDIS_MEMORY_HIGH_WATERMARK = 0.8
+# Hubs (home pages, section fronts, feeds, sitemaps: pages revisited on a schedule;
+# crawler/frontier/hubs.py, the rule in crawler/frontier/revisit.py). Each hub's interval
+# stays between these two (seconds); with FRONTIER_REVISIT_ADAPTIVE off every hub is
+# revisited every FRONTIER_REVISIT_MIN seconds (a fixed-interval poller).
+FRONTIER_REVISIT_MIN = 300.0
+FRONTIER_REVISIT_MAX = 86400.0
+FRONTIER_REVISIT_ADAPTIVE = True
+# Feed and sitemap entries older than this (from the entry's own date) are not queued.
+FRONTIER_MAX_ARTICLE_AGE = 172800.0
+# Consecutive failed visits (404, 410, 5xx after retries, parse errors) that retire a hub.
+FRONTIER_HUB_MAX_FAILURES = 5
+# A hub due longer ago than this and not yet visited counts as overdue (too few workers).
+FRONTIER_REVISIT_OVERDUE = 300.0
+# Section fronts registered per site, at most.
+FRONTIER_MAX_FRONTS_PER_SITE = 30

@@ -19,6 +19,7 @@ from crawler.frontier.codec import UnserializableRequest
 from crawler.base.connection import is_out_of_memory, pipeline
 from crawler.frontier.core import Frontier
 from crawler.frontier.dupefilter import DupeFilter
+from crawler.frontier.hubs import HubRegistry
 from crawler.frontier.queue import LeasedQueue
 from crawler.base.counters import Stat
 
@@ -112,6 +113,9 @@ class Scheduler(RedisScheduler):
         # Held requests an item of which Redis refused for lack of memory: given back.
         self._refused: set[Request] = set()
         self._wakeup = None
+        # The next release of due hubs, when one falls due before the next heartbeat.
+        self._hub_timer = None
+        self.hubs = HubRegistry.for_frontier(frontier)
         self.backpressure = Backpressure.from_config(frontier.client, frontier.keys, config)
 
     @classmethod
@@ -158,8 +162,9 @@ class Scheduler(RedisScheduler):
     def close(self, reason: str) -> None:
         if self._maintenance is not None and self._maintenance.running:
             self._maintenance.stop()
-        if self._wakeup is not None and self._wakeup.active():
-            self._wakeup.cancel()
+        for call in (self._wakeup, self._hub_timer):
+            if call is not None and call.active():
+                call.cancel()
         self._flush()  # the links of finished requests are stored before those are acknowledged
         self._ack_finished()
         released = self.queue.release_all()
@@ -247,7 +252,7 @@ class Scheduler(RedisScheduler):
 
     def maintain(self) -> None:
         """Every heartbeat: push, acknowledge, renew this worker's leases, forget idle hosts,
-        take back expired leases."""
+        queue the visits of due hubs, take back expired leases."""
         try:
             self._maintain()
         except redis.RedisError as exc:
@@ -267,9 +272,11 @@ class Scheduler(RedisScheduler):
             self.frontier.heartbeat(self.worker_id, pipe=pipe)
             if leased:
                 self.frontier.renew(self.worker_id, leased, self.config.lease_seconds, pipe=pipe)
-            self.frontier.prune(pipe=pipe)  # before REAP: its reply is the last one
+            self.frontier.prune(pipe=pipe)
+            self.hubs.release_due(pipe=pipe)  # before REAP: its reply is the last one
             self.frontier.reap(self.config.max_attempts, pipe=pipe)
             replies = pipe.execute()
+        self._hubs_released(*self.hubs.released(replies[-2]))
         requeued, dead = replies[-1]
         if requeued or dead:
             logger.warning("Took back %d expired leases (%d set aside as dead letters)",
@@ -283,6 +290,26 @@ class Scheduler(RedisScheduler):
                            "others finish unacknowledged: another worker has them now",
                            len(lost), unstarted)
             self.stats.inc_value(Stat.FRONTIER_LEASES_LOST, len(lost))
+
+    def _hubs_released(self, queued: int, wait: float | None) -> None:
+        """After HUBS_DUE: ask the engine for the hub visits just queued, and when a hub falls
+        due before the next heartbeat, release it then, so that a due hub is fetched
+        within moments rather than up to a heartbeat later."""
+        if queued:
+            if self._wakeup is not None and self._wakeup.active():
+                self._wakeup.cancel()  # a later wake-up, for a host cooling down
+            self._wake_in(0.0)
+        if (wait is not None and wait < self.config.heartbeat_seconds
+                and not (self._hub_timer is not None and self._hub_timer.active())):
+            from twisted.internet import reactor
+
+            self._hub_timer = reactor.callLater(wait + 0.005, self._release_hubs)
+
+    def _release_hubs(self) -> None:
+        try:
+            self._hubs_released(*self.hubs.release_due_with_wait())
+        except redis.RedisError as exc:
+            self._redis_error(exc)
 
     def _ack_finished(self) -> None:
         """Acknowledge the held requests that Scrapy's engine is done with.

@@ -25,18 +25,21 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from crawler.frontier.codec import UnserializableRequest, seed_payload
 from crawler.frontier.core import Frontier, QueueEntry
+from crawler.frontier.hubs import HubRegistry
+from crawler.frontier.revisit import initial_interval
 from crawler.base.urls import fetch_form, fingerprint_url, is_http_url, url_host
 
 __all__ = [
     "MAX_JSON_DEPTH", "MAX_LINE_BYTES", "MAX_PRIORITY", "MAX_URL_LENGTH", "MIN_PRIORITY",
-    "SEED_META_KEYS", "Seed", "SeedError", "SeedReport", "parse_seed_line",
-    "printable", "read_seed_lines", "seed",
+    "SEED_META_KEYS", "Seed", "SeedError", "SeedReport", "check_url", "is_home_url",
+    "parse_seed_line", "printable", "read_seed_lines", "seed",
 ]
 
 #: The longest seed line, in bytes of UTF-8 (its end of line not counted).
@@ -81,6 +84,8 @@ class SeedReport:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)
+    #: Home pages newly registered as hubs (not in :meth:`as_dict`).
+    hubs: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {"accepted": self.accepted, "duplicates": self.duplicates,
@@ -104,6 +109,20 @@ def printable(value: str | bytes, limit: int | None = None) -> str:
 
 def _escape(code: int) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def check_url(url: object) -> str:
+    """``url`` in the form Scrapy fetches it, when it may be queued (the checks of a seed
+    URL, see the module); raises :class:`SeedError` with the reason otherwise."""
+    return _check_url(url)
+
+
+def is_home_url(url: str) -> bool:
+    """Whether ``url`` is a site's home page: its path is "/" or empty (a query is allowed)."""
+    try:
+        return urlsplit(url).path in ("", "/")
+    except ValueError:
+        return False
 
 
 def _check_url(url: object) -> str:
@@ -232,10 +251,12 @@ def seed(frontier: Frontier, lines: Iterable[str | bytes], *, strict: bool = Fal
 
     With ``strict`` nothing is queued when any line is rejected. With
     ``recrawl`` URLs already seen are queued again. The seeds' hosts become
-    hosts the spider may follow links on.
+    hosts the spider may follow links on, and a seed that is a site's home page
+    (path "/") is registered as a ``home`` hub, first due one interval later.
     """
     report = SeedReport()
     entries: list[QueueEntry] = []
+    homes: list[tuple[str, str]] = []
     for number, line in enumerate(lines, start=1):
         try:
             parsed = parse_seed_line(line)
@@ -245,6 +266,8 @@ def seed(frontier: Frontier, lines: Iterable[str | bytes], *, strict: bool = Fal
         except (SeedError, UnserializableRequest) as exc:
             report.rejected.append((number, printable(str(exc)), printable(line.strip(), _ECHO_CHARS)))
             continue
+        if is_home_url(parsed.url):
+            homes.append((parsed.url, "home"))
         entries.append(QueueEntry(payload, fingerprint_url(parsed.url), parsed.priority,
                                   url_host(parsed.url)))
     if strict and report.rejected:
@@ -255,4 +278,9 @@ def seed(frontier: Frontier, lines: Iterable[str | bytes], *, strict: bool = Fal
             report.accepted += 1
         else:
             report.duplicates += 1
+    # A site's home page is a hub too, revisited on the schedule. The seed is its first
+    # visit, so its first revisit is due one interval from now.
+    if homes:
+        hubs = HubRegistry.for_frontier(frontier)
+        report.hubs = hubs.add_many(homes, delay=initial_interval("home", hubs.config))
     return report

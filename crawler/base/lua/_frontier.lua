@@ -4,7 +4,8 @@
 --   workers whose clocks disagree still share one politeness budget per host.
 --   No frontier script blocks.
 -- KEYS: ready inflight lease_owner attempts host_backlog queued host_next host_delay
---   deadletter stats seen seen_bloom seen_count budget leased_total
+--   deadletter stats seen seen_bloom seen_count budget leased_total hubs_due hubs_queued
+--   hub_requests
 -- ARGV: prefix delay
 --   prefix: of the per-host queue keys (Keys.queue_prefix); delay: the default
 --   seconds between two fetches of one host.

@@ -11,11 +11,11 @@ import pytest
 from crawler.base import lua
 from crawler.base.keys import Keys
 
-SCRIPTS = ["ACK", "BACKLOG", "COOL", "DELIVERED", "DROP", "HEARTBEAT", "LEASE", "PAUSE", "PRUNE", "PUSH", "REAP",
+SCRIPTS = ["ACK", "BACKLOG", "COOL", "DELIVERED", "DROP", "HEARTBEAT", "HUBS_DUE", "HUB_SET", "LEASE", "PAUSE", "PRUNE", "PUSH", "REAP",
            "RELEASE", "RENEW", "REQUEUE", "RETRY", "STORE"]
 # Scripts that run when Redis is at maxmemory (noeviction): none of them grows memory.
 ALLOW_OOM = ["ACK", "HEARTBEAT", "PAUSE", "RELEASE", "RENEW"]
-FRONTIER = ["ACK", "COOL", "DROP", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
+FRONTIER = ["ACK", "COOL", "DROP", "HUBS_DUE", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
 
 
 def _files() -> dict[str, str]:
@@ -84,7 +84,7 @@ def test_frontier_scripts_share_the_prelude_keys_and_argv():
     assert lua.load("PUSH").keys == (
         "ready", "inflight", "lease_owner", "attempts", "host_backlog", "queued", "host_next",
         "host_delay", "deadletter", "stats", "seen", "seen_bloom", "seen_count", "budget",
-        "leased_total",
+        "leased_total", "hubs_due", "hubs_queued", "hub_requests",
     )
     for name in FRONTIER:
         script = lua.load(name)
