@@ -5,7 +5,7 @@ JSON Feed by the standard library.
 and returns its entries: each entry's link, resolved against ``xml:base`` and the feed's
 URL, kept only when it is http or https, once per URL, in feed order; and its date
 (``published``, else ``updated``), which feedparser reads in any of the formats feeds use
-(RFC 822 with any zone, W3C datetime, none) and converts to UTC.
+(RFC 822 with any zone, W3C datetime) and converts to UTC; a date without a zone is UTC.
 
 Why feedparser: it is the reference parser for the formats and their broken variants. A
 well-formed feed goes through expat; a malformed or truncated one is read again by
@@ -111,9 +111,22 @@ def parse_feed(body: bytes, url: str, *, max_entries: int = DEFAULT_MAX_ENTRIES,
     feed = Feed(version=version or "unknown", bozo=bool(parsed.get("bozo")))
     seen: set[str] = set()
     for entry in parsed.entries:
-        published = entry.get("published_parsed") or entry.get("updated_parsed")
-        _add(feed, seen, entry.get("link"), url, lambda p=published: from_struct_time(p), max_entries)
+        _add(feed, seen, entry.get("link"), url, lambda entry=entry: _entry_date(entry), max_entries)
     return feed
+
+
+def _entry_date(entry: dict) -> datetime | None:
+    """``published``, else ``updated``, in UTC. Read with ``dict.get``: feedparser's own
+    ``get`` maps a missing ``updated`` to ``published`` with a deprecation warning. A date
+    feedparser could not read (an RFC 822 date without a zone) is read as W3C or RFC 2822."""
+    for name in ("published", "updated"):
+        date = from_struct_time(dict.get(entry, f"{name}_parsed"))
+        if date is None:
+            raw = dict.get(entry, name)
+            date = parse_w3c_datetime(raw) if isinstance(raw, str) else None
+        if date is not None:
+            return date
+    return None
 
 
 def _parse_json_feed(body: bytes, url: str, max_entries: int) -> Feed:

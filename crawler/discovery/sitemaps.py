@@ -18,7 +18,8 @@ Why not a library's sitemap parser (checked with Scrapy 2.19 and ultimate-sitema
 
 So :func:`parse_sitemap` is ~250 lines on lxml: a parser fed in 64 KiB pieces, built
 with ``resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False`` (no
-entity is expanded, nothing is fetched, no text node over 10 MB or tree deeper than 256).
+external entity or DTD is fetched; libxml2 keeps its limits on names and entity
+amplification), whose target builds no tree (below), so depth and width cost nothing.
 Not in lxml's ``recover`` mode (Scrapy's choice): it turns ``?a=1&b=2`` into ``?a=1=2``
 and, on a body cut short, closes the last ``<loc>`` on half a URL, so wrong URLs would be
 queued. A strict parser stops at the first error instead, having reported every element
@@ -28,9 +29,8 @@ completed before it; those are the entries returned. Bounds:
   bytes, whatever the URL or headers say; several members are read one after the other)
   is inflated piece by piece, each piece at most 64 KiB, and reading stops with
   :class:`SitemapError` as soon as more than ``max_bytes`` came out: a 1 GiB gzip bomb
-  costs at most ``max_bytes`` of inflating and 64 KiB of memory. libxml2's own limits
-  (a text node over 10 MB, a tree deeper than 256 levels, entity amplification) raise
-  :class:`SitemapError` too, whatever was read before;
+  costs at most ``max_bytes`` of inflating and 64 KiB of memory. libxml2's own resource
+  limits, when reached, raise :class:`SitemapError` too, whatever was read before;
 * ``max_entries``: reading stops at the first entry past the cap, and
   :attr:`Sitemap.truncated` says so (1: there were more; how many is not read), so a
   10-million-entry file costs what ``max_entries`` entries cost; reading also stops (the
@@ -76,6 +76,7 @@ DEFAULT_MAX_BYTES = 50 * 2**20
 NEWS_NAMESPACE = "http://www.google.com/schemas/sitemap-news/0.9"
 
 _CHUNK = 64 * 2**10
+_GZIP_SLICE = 16 * 2**10
 _GZIP_MAGIC = b"\x1f\x8b"
 _ROOTS = {"urlset": "urlset", "sitemapindex": "index"}
 _ENTRIES = {"url", "sitemap"}
@@ -152,28 +153,32 @@ def _pieces(body: bytes, max_bytes: int) -> Iterator[bytes]:
             yield body[offset:offset + _CHUNK]
         return
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    pending, total = body, 0
-    while pending:
-        try:
-            piece = inflater.decompress(pending, _CHUNK)
-        except zlib.error as exc:
-            if total == 0:
-                raise SitemapError(f"not a gzip stream: {exc}") from exc
-            return  # a damaged or cut stream: what was inflated so far
-        total += len(piece)
-        if total > max_bytes:
-            raise SitemapError(f"gzip sitemap inflates past the cap of {max_bytes} bytes")
-        if piece:
-            yield piece
-        if inflater.eof:  # a gzip file may hold several members, one after the other
-            pending = inflater.unused_data
-            if pending[:2] != _GZIP_MAGIC:
-                return  # trailing garbage is ignored, as gzip(1) does
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        else:
-            pending = inflater.unconsumed_tail
-            if not piece and not pending:
-                return  # the stream ends before its end: cut short
+    total, carry = 0, b""
+    # Small slices in: zlib copies the input it has not used yet at every call.
+    for offset in range(0, len(body), _GZIP_SLICE):
+        data = carry + body[offset:offset + _GZIP_SLICE]
+        carry = b""
+        while data:
+            if inflater.eof:  # a gzip file may hold several members, one after the other
+                if len(data) < 2:
+                    carry = data
+                    break
+                if data[:2] != _GZIP_MAGIC:
+                    return  # trailing garbage is ignored, as gzip(1) does
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                piece = inflater.decompress(data, _CHUNK)
+            except zlib.error as exc:
+                if total == 0:
+                    raise SitemapError(f"not a gzip stream: {exc}") from exc
+                return  # a damaged stream: what was inflated so far
+            total += len(piece)
+            if total > max_bytes:
+                raise SitemapError(f"gzip sitemap inflates past the cap of {max_bytes} bytes")
+            if piece:
+                yield piece
+            data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+    # A stream cut short just ends: what was inflated so far is read.
 
 
 def _split(tag: object) -> tuple[str, str]:
@@ -303,7 +308,7 @@ def _parse_xml(first: bytes, pieces: Iterator[bytes], url: str, max_entries: int
         raise
     except (etree.LxmlError, ValueError, TypeError, LookupError) as exc:  # LookupError: an unknown encoding
         if getattr(exc, "code", None) == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
-            # A text node over 10 MB, a tree deeper than 256, entities amplified: hostile, not cut short.
+            # A name over libxml2's limits, entities amplified: hostile, not cut short.
             raise SitemapError(f"sitemap over the parser's limits: {exc}") from exc
         if reader.sitemap is None:
             raise SitemapError(f"not a sitemap: {exc}") from exc
