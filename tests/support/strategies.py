@@ -3,6 +3,8 @@ feed- and sitemap-like bodies (fragments of the real formats, broken, gzipped or
 
 from __future__ import annotations
 
+import gzip
+
 from hypothesis import strategies as st
 
 __all__ = ["hosts", "hub_bodies", "paths", "queries", "schemes", "urls"]
@@ -61,8 +63,6 @@ _hub_text = st.lists(st.one_of(st.sampled_from(_HUB_FRAGMENTS), st.text(max_size
 def hub_bodies(draw: st.DrawFn) -> bytes:
     """Bytes a feed or sitemap URL might answer: format fragments in any order, in UTF-8 or
     UTF-16, sometimes gzipped (whole or cut), or any bytes at all."""
-    import gzip
-
     kind = draw(st.sampled_from(["text", "utf16", "gzip", "cut-gzip", "bytes"]))
     if kind == "bytes":
         return draw(st.binary(max_size=300))
