@@ -46,8 +46,9 @@ __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ENTRIES", "Feed", "FeedEntry", "Fee
 
 #: Entries read from one feed at most (news feeds list 10 to 100).
 DEFAULT_MAX_ENTRIES = 1000
-#: The largest feed body parsed; feedparser reads about 1 to 3 MB/s (benchmarks/discovery.py).
-DEFAULT_MAX_BYTES = 4 * 2**20
+#: The largest feed body parsed: feedparser reads about 0.5 MB/s (benchmarks/discovery.py),
+#: so this costs at most about 2 s; news feeds are 10 to 500 KB.
+DEFAULT_MAX_BYTES = 2**20
 
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 

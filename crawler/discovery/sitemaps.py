@@ -16,7 +16,7 @@ Why not a library's sitemap parser (checked with Scrapy 2.19 and ultimate-sitema
   Parsing a body we already have means faking its web client, and it builds every page of
   the sitemap (no entry cap) from one ``Parse`` of the whole document.
 
-So :func:`parse_sitemap` is ~250 lines on lxml: a parser fed in 64 KiB pieces, built
+So :func:`parse_sitemap` is written here on lxml: a parser fed in 64 KiB pieces, built
 with ``resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False`` (no
 external entity or DTD is fetched; libxml2 keeps its limits on names and entity
 amplification), whose target builds no tree (below), so depth and width cost nothing.
