@@ -3,9 +3,9 @@ when it is http(s) with a host and of a sane length, without its fragment."""
 
 from __future__ import annotations
 
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
-from crawler.base.urls import is_http_url
+from crawler.base.urls import is_http_url, url_host
 
 __all__ = ["MAX_URL_LENGTH", "absolute_http_url"]
 
@@ -23,7 +23,7 @@ def absolute_http_url(link: object, base: str) -> str | None:
         return None
     try:
         resolved = urldefrag(urljoin(base, link))[0]
-        if is_http_url(resolved) and urlsplit(resolved).hostname and len(resolved) <= MAX_URL_LENGTH:
+        if is_http_url(resolved) and url_host(resolved) and len(resolved) <= MAX_URL_LENGTH:
             return resolved
     except ValueError:
         pass  # an invalid IPv6 host

@@ -450,7 +450,8 @@ class HubRegistry:
         return int(queued), None if wait < 0 else wait
 
     def record_visit(self, url: str, *, result: str, new_links: int = 0, etag: str | None = None,
-                     last_modified: str | None = None, content_hash: str | None = None) -> Hub | None:
+                     last_modified: str | None = None, content_hash: str | None = None,
+                     kind: str | None = None) -> Hub | None:
         """Record a visit of hub ``url`` and schedule the next by the interval rule
         (:func:`crawler.frontier.revisit.plan_visit`); returns the hub as now stored, or None
         when ``url`` is not a registered hub.
@@ -459,10 +460,14 @@ class HubRegistry:
         before that the visit found. The validators and content hash of a 200 replace
         the stored ones; a 304 ("not_modified") keeps those it does not name; an error
         keeps them all. The visit is no longer queued, and the request of the next one
-        carries the validators. Raises ValueError for an unknown result.
+        carries the validators. ``kind`` changes the hub's kind when the visit found it
+        to be another (a sitemap that turned out to be a news sitemap). Raises
+        ValueError for an unknown result or kind.
         """
         if result not in HUB_RESULTS:
             raise ValueError(f"not a hub visit result: {result!r} (one of {', '.join(HUB_RESULTS)})")
+        if kind is not None and kind not in HUB_KINDS:
+            raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
         new_links = max(int(new_links), 0)
         url = canonical_url_for(url)
         for _ in range(_CAS_TRIES):
@@ -484,6 +489,8 @@ class HubRegistry:
             }
             if result == "changed":
                 changes["last_change"] = now
+            if kind is not None and kind != hub.kind:
+                changes["kind"] = kind
             if result in ("changed", "unchanged"):
                 changes.update(etag=etag, last_modified=last_modified, content_hash=content_hash)
             elif result == "not_modified":

@@ -35,6 +35,7 @@ ALLOWED = {
     ("crawler/cli/crawl.py", "pages"),  # key of the summary
     ("crawler/cli/top.py", "pages"),  # row label
     ("crawler/metrics/collector.py", "dead_letters"),  # FrontierCounts attribute
+    ("crawler/discovery/pages.py", "pages"),  # a path word before a page number (/pages/2)
 }
 
 

@@ -131,12 +131,12 @@ def test_stdout_sink_writes_each_batch_and_skips_what_is_no_object():
 # --- The file sink -----------------------------------------------------------------------
 
 def test_files_rotate_by_size_are_hidden_until_acknowledged_and_valid_gzip(tmp_path):
-    sink = FileSink(tmp_path, max_bytes=3000, max_seconds=60, stale_seconds=120)
+    sink = FileSink(tmp_path, max_bytes=4000, max_seconds=60, stale_seconds=120)
     sink.open("files", "host:12:ab")
-    assert sink.write(_entries(0, 2)) == []  # under 3000 bytes: the file stays open
+    assert sink.write(_entries(0, 2)) == []  # under 4000 bytes: the file stays open
     (tmp,) = os.listdir(tmp_path)
     assert tmp.startswith(".articles-") and tmp.endswith(".tmp")
-    done = sink.write(_entries(2, 10))  # past 3000 compressed bytes: complete
+    done = sink.write(_entries(2, 10))  # past 4000 compressed bytes: complete
     assert done == [f"{1000 + i}-0" for i in range(12)]
     assert _published(tmp_path) == []  # not acknowledged yet: still hidden
     (hidden,) = os.listdir(tmp_path)
