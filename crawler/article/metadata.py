@@ -18,18 +18,21 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
 from htmldate import find_date
 from lxml import etree
 
+from crawler.article.authors import clean_names, is_publisher, jsonld_names, looks_like_person
 from crawler.article.bounded import in_document_order, raw_text_within
-from crawler.article.text import clean_text, split_authors
+from crawler.article.text import clean_text
 from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from lxml.html import HtmlElement
 
 __all__ = [
@@ -83,6 +86,11 @@ _MAX_NAME_CHARS = 80
 _MAX_BYLINE_CHARS = 120
 # Blanks a name or byline may hold around it and still be read as one.
 _RAW_SLACK = 4096
+# Meta tags naming the author (each value read; one that is a URL is a profile link, not a name).
+_AUTHOR_META = frozenset({"author", "article:author", "og:article:author", "parsely-author", "sailthru.author",
+                          "dc.creator", "dcterms.creator", "article:byline", "byl", "cxenseparse:author"})
+_PAGE_TYPES = frozenset({"WebPage", "ItemPage"})
+_PUBLISHER_TYPES = frozenset({"WebSite"})
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished",
                    "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued",
                    "dcterms.created", "sailthru.date", "parsely-pub-date")
@@ -197,36 +205,92 @@ def strip_site_name(title: str, site: str | None, domain: str) -> str:
 
 
 def find_authors(tree: HtmlElement, declared: Declared) -> tuple[list[str], str]:
-    """(author names as found, the byline text when the names come from it, else "").
+    """(author names, the byline text when the names come from it, else "").
 
-    The JSON-LD article's ``author`` (else ``creator``), else an author meta tag,
-    else microdata ``itemprop="author"`` names or ``rel="author"`` links, else the
-    names of the first byline on the page ("By Jane Doe and John Roe | March 2").
-    Names are unique, in order; URLs are never names. Read it after the teaser
-    blocks are gone from ``tree``: their bylines are not the article's.
+    Sources, in order: the JSON-LD ``author`` (else ``creator``) of the first
+    article node that has one (then of a WebPage node), read by
+    :func:`crawler.article.authors.jsonld_names` (Person and Organization,
+    lists, nesting, ``@id`` references); the author meta tags
+    (:data:`_AUTHOR_META`, every value, URLs skipped); microdata
+    ``itemprop="author"`` names and ``rel="author"`` links; the first byline on
+    the page ("By Jane Doe and John Roe | March 2"). Each source's strings are
+    cleaned by :func:`crawler.article.authors.clean_names`. The first source
+    that names anyone wins, unless it names only the publisher
+    (:func:`_publishers`): then a later source wins only with a name written
+    as a person's (:func:`crawler.article.authors.looks_like_person`: not
+    initials, a desk or an agency), else the publisher stands. Read it after the teaser blocks are gone
+    from ``tree``: their bylines are not the article's.
     """
-    names: list[str] = []
-    for key in ("author", "creator"):
-        value = declared.article.get(key)
-        names = [n for n in map(_name, value if isinstance(value, list) else [value]) if n]
-        if names:
-            break
-    metas = declared.metas
-    meta = clean_text(metas.get("author") or metas.get("article:author") or metas.get("parsely-author"))
-    if not names and meta and "://" not in meta:
-        names = [meta]
-    if names:
-        return list(dict.fromkeys(n for n in names if "://" not in n)), ""
-    # Names marked up as such (microdata, rel=author links), then a byline to parse.
-    for queries in (_XPATHS_ITEMPROP_AUTHORS, _XPATHS_REL_AUTHOR):
-        texts = (raw_text_within(el, _MAX_NAME_CHARS + _RAW_SLACK) for el in in_document_order(tree, *queries))
-        names = [n.strip(" ,;") for n in map(clean_text, texts) if n]
-        names = [n for n in names if 1 < len(n) <= _MAX_NAME_CHARS and "://" not in n]
-        if names:
-            return list(dict.fromkeys(names)), ""
-    texts = (raw_text_within(el, _MAX_BYLINE_CHARS + _RAW_SLACK) for el in in_document_order(tree, *_XPATHS_BYLINE))
-    byline = next((text for text in map(clean_text, texts) if text and len(text) <= _MAX_BYLINE_CHARS), "")
-    return split_authors(byline), byline
+    publishers = _publishers(declared)
+    fallback: tuple[list[str], str] = ([], "")
+    for source in _author_sources(tree, declared):
+        names, byline = source()
+        if not names:
+            continue
+        if not all(is_publisher(n, publishers) for n in names) and (
+                not fallback[0] or any(map(looks_like_person, names))):
+            return names, byline
+        if not fallback[0]:
+            fallback = (names, byline)
+    return fallback
+
+
+def _author_sources(tree: HtmlElement, declared: Declared) -> Iterator[Callable[[], tuple[list[str], str]]]:
+    """The author sources of :func:`find_authors`, in order, each read when called."""
+    by_id = {node["@id"]: node for node in declared.nodes if isinstance(node.get("@id"), str)}
+
+    def jsonld() -> tuple[list[str], str]:
+        for node in (*_article_nodes(declared), *(n for n in declared.nodes if node_types(n) & _PAGE_TYPES)):
+            for key in ("author", "creator"):
+                names = clean_names(jsonld_names(node.get(key), by_id))
+                if names:
+                    return names, ""
+        return [], ""
+
+    def metas() -> tuple[list[str], str]:
+        values = [(meta.get("property") or meta.get("name") or "").strip().lower() for meta in tree.iter("meta")]
+        found = [meta.get("content") or "" for key, meta in zip(values, tree.iter("meta")) if key in _AUTHOR_META]
+        return clean_names(v for v in found if "://" not in v), ""
+
+    def marked() -> tuple[list[str], str]:
+        # Names marked up as such: microdata, then rel=author links.
+        for queries in (_XPATHS_ITEMPROP_AUTHORS, _XPATHS_REL_AUTHOR):
+            texts = (raw_text_within(el, _MAX_NAME_CHARS + _RAW_SLACK) for el in in_document_order(tree, *queries))
+            names = [n.strip(" ,;") for n in map(clean_text, texts) if n]
+            names = clean_names(n for n in names if 1 < len(n) <= _MAX_NAME_CHARS and "://" not in n)
+            if names:
+                return names, ""
+        return [], ""
+
+    def byline() -> tuple[list[str], str]:
+        texts = (raw_text_within(el, _MAX_BYLINE_CHARS + _RAW_SLACK) for el in in_document_order(tree, *_XPATHS_BYLINE))
+        text = next((t for t in map(clean_text, texts) if t and len(t) <= _MAX_BYLINE_CHARS), "")
+        return clean_names([text]), text
+
+    yield from (jsonld, metas, marked, byline)
+
+
+def _article_nodes(declared: Declared) -> list[dict]:
+    """The JSON-LD nodes of an article type, ``declared.article`` first."""
+    nodes = [n for n in declared.nodes if node_types(n) & _ARTICLE_TYPES and n is not declared.article]
+    return [declared.article, *nodes] if declared.article else nodes
+
+
+def _publishers(declared: Declared) -> list[str]:
+    """The names the page gives itself: og:site_name, application-name, the
+    publishers of its JSON-LD nodes and the names of its WebSite nodes, the first label of og:url's host."""
+    names = [declared.metas.get("og:site_name"), declared.metas.get("application-name")]
+    by_id = {node["@id"]: node for node in declared.nodes if isinstance(node.get("@id"), str)}
+    for node in declared.nodes:
+        names += jsonld_names(node.get("publisher"), by_id)
+        if node_types(node) & _PUBLISHER_TYPES:
+            names += jsonld_names({k: v for k, v in node.items() if k in ("name", "alternateName")})
+    host = urlsplit(declared.metas.get("og:url") or "").hostname or ""
+    labels = [label for label in host.split(".") if label not in ("www", "m", "amp")]
+    if labels:
+        names.append(labels[0])
+        names.append(".".join(labels))
+    return [n for n in names if n]
 
 
 def published_date(tree: HtmlElement, declared: Declared) -> str | None:
