@@ -106,7 +106,7 @@ def _ours(page: Page) -> tuple[dict[str, Any], float, bool]:
     find_title(declared, h1.text_content() if h1 is not None else None, tree.findtext(".//title"),
                site_name(declared), display_domain(url))
     find_authors(tree, declared)
-    published_date(tree, declared)
+    published_date(tree, declared, url)
     modified_date(tree, declared)
     seconds = time.thread_time() - began
     if article is None:

@@ -197,7 +197,7 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
         "canonical_url": canonical_url(tree, declared, url),
         "title": title,
         "authors": authors,
-        "published": published_date(tree, declared),
+        "published": published_date(tree, declared, url),
         "modified": modified_date(tree, declared),
         "section": section,
         "body": body,

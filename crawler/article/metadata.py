@@ -22,11 +22,11 @@ from urllib.parse import urljoin, urlsplit
 
 from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
-from htmldate import find_date
 from lxml import etree
 
 from crawler.article.authors import clean_names, is_publisher, jsonld_names, looks_like_person
 from crawler.article.bounded import in_document_order, raw_text_within
+from crawler.article.dates import as_written, guess_date, jsonld_date
 from crawler.article.text import clean_text
 from crawler.base.urls import same_site
 
@@ -293,20 +293,30 @@ def _publishers(declared: Declared) -> list[str]:
     return [n for n in names if n]
 
 
-def published_date(tree: HtmlElement, declared: Declared) -> str | None:
-    """The publication date as found (offset kept), or ``None``.
+def published_date(tree: HtmlElement, declared: Declared, url: str | None = None) -> str | None:
+    """The publication date as the page writes it (offset kept), or ``None``.
 
-    JSON-LD ``datePublished``, else a publication meta tag, else microdata, else
-    the article's ``<time datetime>``, else htmldate's guess from the page.
+    In order: ``datePublished`` (else ``dateCreated``) of the JSON-LD article
+    nodes; a publication meta tag (:data:`_PUBLISHED_META`); ``datePublished``
+    of a JSON-LD WebPage node; microdata ``itemprop="datePublished"``; the
+    ``datetime`` of a ``<time>`` in ``<article>`` or ``<main>``; htmldate's
+    extensive guess (``url`` helps it); the ``datetime`` of any ``<time>``.
+    A modification date is never taken for it. A day-first dotted date is
+    rewritten as ISO 8601 (:func:`crawler.article.dates.as_written`).
     """
-    return (clean_text(declared.article.get("datePublished")) or _meta(declared.metas, _PUBLISHED_META)
-            or _time(tree, "datePublished") or _htmldate(tree))
+    articles = _article_nodes(declared)
+    pages = [n for n in declared.nodes if node_types(n) & _PAGE_TYPES]
+    found = (jsonld_date(articles, "datePublished") or jsonld_date(articles, "dateCreated")
+             or _meta(declared.metas, _PUBLISHED_META) or jsonld_date(pages, "datePublished")
+             or _time(tree, "datePublished") or _article_time(tree)
+             or guess_date(tree, url) or _any_time(tree))
+    return as_written(found)
 
 
 def modified_date(tree: HtmlElement, declared: Declared) -> str | None:
     """The date of the last change as found: JSON-LD, meta tag or microdata, else ``None``."""
-    return (clean_text(declared.article.get("dateModified")) or _meta(declared.metas, _MODIFIED_META)
-            or _time(tree, "dateModified", fallback=False))
+    return as_written(jsonld_date(_article_nodes(declared), "dateModified") or _meta(declared.metas, _MODIFIED_META)
+                      or _time(tree, "dateModified"))
 
 
 def language(tree: HtmlElement, declared: Declared) -> str | None:
@@ -396,24 +406,20 @@ def _name(value: Any) -> str | None:
     return clean_text(_first(value.get("name"))) if isinstance(value, dict) else clean_text(value)
 
 
-def _time(tree: HtmlElement, prop: str, *, fallback: bool = True) -> str | None:
-    """The first non-blank ``datetime`` or ``content`` of an ``itemprop=prop`` element;
-    with ``fallback``, else the ``datetime`` of a ``<time>`` in ``<article>`` or
-    ``<main>``, else of any ``<time>``."""
+def _time(tree: HtmlElement, prop: str) -> str | None:
+    """The first non-blank ``datetime`` or ``content`` of an ``itemprop=prop`` element."""
     values = (value for element in _XPATH_ITEMPROP(tree, prop=prop)
               for name, value in element.items() if name in ("datetime", "content"))
-    if fallback:  # the article's own <time> before one in a header or teaser
-        values = itertools.chain(
-            values,
-            (element.get("datetime") for element in in_document_order(tree, *_XPATHS_ARTICLE_TIME)),
-            (element.get("datetime") for element in _XPATH_TIME(tree)),
-        )
     return next((value.strip() for value in values if value and value.strip()), None)
 
 
-def _htmldate(tree: HtmlElement) -> str | None:
-    try:
-        return find_date(tree, extensive_search=False, original_date=True)
-    except Exception:  # noqa: BLE001 - a guess that fails is no date
-        logger.debug("htmldate failed", exc_info=True)
-        return None
+def _article_time(tree: HtmlElement) -> str | None:
+    """The ``datetime`` of the first ``<time>`` in ``<article>`` or ``<main>``: the
+    article's own, before one in a header or teaser."""
+    values = (element.get("datetime") for element in in_document_order(tree, *_XPATHS_ARTICLE_TIME))
+    return next((value.strip() for value in values if value and value.strip()), None)
+
+
+def _any_time(tree: HtmlElement) -> str | None:
+    values = (element.get("datetime") for element in _XPATH_TIME(tree))
+    return next((value.strip() for value in values if value and value.strip()), None)
