@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from htmldate import find_date
 
+from crawler.article.normalize import to_iso8601
 from crawler.article.text import clean_text
 
 if TYPE_CHECKING:
@@ -23,10 +25,15 @@ if TYPE_CHECKING:
 
     from lxml.html import HtmlElement
 
-__all__ = ["as_written", "guess_date", "jsonld_date"]
+__all__ = ["as_written", "guess_date", "jsonld_date", "with_local_offset"]
 
 logger = logging.getLogger(__name__)
 
+# Two timestamps this close name one publication (a meta tag and the shown
+# time are often written a few minutes apart).
+_SAME_MOMENT = timedelta(hours=1)
+_LEAD_RE = re.compile(r"^on\s+", re.IGNORECASE)
+_GLUED_ZONE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*UTC\s*(\d{1,2}:\d{2})")
 _DOTTED_RE = re.compile(
     r"^(?:\w+,?\s+)?(?P<day>\d{1,2})\.\s?(?P<month>\d{1,2})\.\s?(?P<year>\d{4})"
     r"(?:,?\s+(?:um\s+|à\s+|kl\.?\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?)?"
@@ -49,12 +56,15 @@ def jsonld_date(nodes: Iterable[dict], key: str) -> str | None:
 
 
 def as_written(raw: str | None) -> str | None:
-    """``raw`` without blanks, a day-first dotted date ("04.05.2025", "4. 5. 2025,
+    """``raw`` without blanks, a leading "on", an "@" or a "UTC" glued between day
+    and time; a day-first dotted date ("04.05.2025", "4. 5. 2025,
     10:30 Uhr") rewritten as ISO 8601 ("2025-05-04", "2025-05-04T10:30:00");
     any other value as it is; ``None`` for nothing."""
     text = clean_text(raw)
     if not text:
         return None
+    # "2025-12-17UTC07:30:00", "on Friday December 19, 2025 @08:00PM"
+    text = _GLUED_ZONE_RE.sub(r"\1T\2", _LEAD_RE.sub("", text)).replace("@", " ")
     match = _DOTTED_RE.match(text)
     if not match or not (1 <= int(match["month"]) <= 12 and 1 <= int(match["day"]) <= 31):
         return text
@@ -62,6 +72,23 @@ def as_written(raw: str | None) -> str | None:
     if match["hour"] is None or int(match["hour"]) > 23:
         return date
     return f"{date}T{int(match['hour']):02d}:{match['minute']}:{match['second'] or '00'}"
+
+
+def with_local_offset(found: str, others: Iterable[str | None]) -> str:
+    """``found``, or the first of ``others`` that names the same moment (within
+    :data:`_SAME_MOMENT`) in a zone other than UTC when ``found`` is in UTC: the
+    publisher's local offset (a page that writes "+00:00" in its meta tags and
+    "-05:00" in its ``<time>``)."""
+    iso = to_iso8601(found)
+    if not iso or not iso.endswith("+00:00"):
+        return found
+    instant = datetime.fromisoformat(iso)
+    for other in others:
+        other_iso = to_iso8601(as_written(other))
+        if (other_iso and not other_iso.endswith("+00:00")
+                and abs(datetime.fromisoformat(other_iso) - instant) <= _SAME_MOMENT):
+            return other_iso
+    return found
 
 
 def guess_date(tree: HtmlElement, url: str | None = None, *, extensive: bool = True) -> str | None:

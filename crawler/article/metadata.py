@@ -26,7 +26,8 @@ from lxml import etree
 
 from crawler.article.authors import clean_names, is_publisher, jsonld_names, looks_like_person
 from crawler.article.bounded import in_document_order, raw_text_within
-from crawler.article.dates import as_written, guess_date, jsonld_date
+from crawler.article.dates import as_written, guess_date, jsonld_date, with_local_offset
+from crawler.article.normalize import to_iso8601
 from crawler.article.text import clean_text
 from crawler.base.urls import same_site
 
@@ -296,21 +297,34 @@ def _publishers(declared: Declared) -> list[str]:
 def published_date(tree: HtmlElement, declared: Declared, url: str | None = None) -> str | None:
     """The publication date as the page writes it (offset kept), or ``None``.
 
-    In order: ``datePublished`` (else ``dateCreated``) of the JSON-LD article
-    nodes; a publication meta tag (:data:`_PUBLISHED_META`); ``datePublished``
-    of a JSON-LD WebPage node; microdata ``itemprop="datePublished"``; the
+    In order: ``datePublished`` of the JSON-LD article nodes; a publication
+    meta tag (:data:`_PUBLISHED_META`); ``datePublished`` of a JSON-LD WebPage
+    node; ``dateCreated`` of the article nodes; microdata ``itemprop="datePublished"``; the
     ``datetime`` of a ``<time>`` in ``<article>`` or ``<main>``; htmldate's
     extensive guess (``url`` helps it); the ``datetime`` of any ``<time>``.
     A modification date is never taken for it. A day-first dotted date is
-    rewritten as ISO 8601 (:func:`crawler.article.dates.as_written`).
+    rewritten as ISO 8601 (:func:`crawler.article.dates.as_written`); a value
+    :func:`crawler.article.normalize.to_iso8601` cannot read is passed over
+    for the next (and returned only when none can be read). A date in UTC
+    takes the publisher's offset from the meta tag, microdata or ``<time>``
+    that names the same moment (:func:`crawler.article.dates.with_local_offset`).
     """
     articles = _article_nodes(declared)
     pages = [n for n in declared.nodes if node_types(n) & _PAGE_TYPES]
-    found = (jsonld_date(articles, "datePublished") or jsonld_date(articles, "dateCreated")
-             or _meta(declared.metas, _PUBLISHED_META) or jsonld_date(pages, "datePublished")
-             or _time(tree, "datePublished") or _article_time(tree)
-             or guess_date(tree, url) or _any_time(tree))
-    return as_written(found)
+    sources: tuple[Callable[[], str | None], ...] = (
+        lambda: jsonld_date(articles, "datePublished"), lambda: _meta(declared.metas, _PUBLISHED_META),
+        lambda: jsonld_date(pages, "datePublished"), lambda: jsonld_date(articles, "dateCreated"),
+        lambda: _time(tree, "datePublished"), lambda: _article_time(tree),
+        lambda: guess_date(tree, url), lambda: _any_time(tree),
+    )
+    first = None
+    for source in sources:
+        found = as_written(source())
+        first = first or found
+        if found and to_iso8601(found):
+            return with_local_offset(found, (_meta(declared.metas, _PUBLISHED_META), _time(tree, "datePublished"),
+                                             _article_time(tree)))
+    return first
 
 
 def modified_date(tree: HtmlElement, declared: Declared) -> str | None:
