@@ -25,9 +25,9 @@ predicted name occurs in it (case and spaces folded; none predicted never counts
 ``--silver`` also scores ``articles-2026-silver``'s LLM-made ``llm_title``,
 ``llm_author`` (split on ", " and " and ") and ``llm_date``, reported apart as silver.
 
-Hold-out: the folders named by ``--tuned`` (default: fundus-fixtures) are the ones the
-metadata rules were developed on; every other folder is held out (never looked at
-while writing rules) and printed first::
+Hold-out: the folders named by ``--tuned`` (default: fundus-fixtures and
+articles-2026-silver) are the ones the metadata rules were developed on; every other
+folder is held out (not looked at while writing rules) and printed first::
 
     .venv/bin/python -m benchmarks.metadata [FOLDER...] [--tuned NAME ...] [--silver]
 """
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.metadata", description=__doc__.split("\n")[0])
     parser.add_argument("folders", nargs="*", type=Path, default=list(FOLDERS),
                         help="benchmark folders (default: the shared ones)")
-    parser.add_argument("--tuned", nargs="*", default=["fundus-fixtures"],
+    parser.add_argument("--tuned", nargs="*", default=["fundus-fixtures", _SILVER],
                         help="names of the folders the rules were tuned on (default: %(default)s)")
     parser.add_argument("--silver", action="store_true",
                         help=f"score {_SILVER}'s LLM-made llm_title/llm_author/llm_date as (silver) truth")
