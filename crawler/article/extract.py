@@ -183,6 +183,7 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     drop = {text_key(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
     drop.update(text_key(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
     is_declared = bool(article) or metas.get("og:type", "").lower() == "article"
+    published = published_date(tree, declared, url)  # before the body step changes the tree
     lines, link_lines = _body(tree, url, drop, links["texts"], _reference(declared), second_opinion=is_declared)
     lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
@@ -197,7 +198,7 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
         "canonical_url": canonical_url(tree, declared, url),
         "title": title,
         "authors": authors,
-        "published": published_date(tree, declared),
+        "published": published,
         "modified": modified_date(tree, declared),
         "section": section,
         "body": body,

@@ -18,18 +18,22 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
-from htmldate import find_date
 from lxml import etree
 
+from crawler.article.authors import clean_names, is_publisher, jsonld_names, looks_like_person
 from crawler.article.bounded import in_document_order, raw_text_within
-from crawler.article.text import clean_text, split_authors
+from crawler.article.dates import as_written, guess_date, jsonld_date, with_local_offset
+from crawler.article.normalize import to_iso8601
+from crawler.article.text import clean_text
 from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from lxml.html import HtmlElement
 
 __all__ = [
@@ -83,6 +87,11 @@ _MAX_NAME_CHARS = 80
 _MAX_BYLINE_CHARS = 120
 # Blanks a name or byline may hold around it and still be read as one.
 _RAW_SLACK = 4096
+# Meta tags naming the author (each value read; one that is a URL is a profile link, not a name).
+_AUTHOR_META = frozenset({"author", "article:author", "og:article:author", "parsely-author", "sailthru.author",
+                          "dc.creator", "dcterms.creator", "article:byline", "byl", "cxenseparse:author"})
+_PAGE_TYPES = frozenset({"WebPage", "ItemPage"})
+_PUBLISHER_TYPES = frozenset({"WebSite"})
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datepublished",
                    "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued",
                    "dcterms.created", "sailthru.date", "parsely-pub-date")
@@ -197,52 +206,131 @@ def strip_site_name(title: str, site: str | None, domain: str) -> str:
 
 
 def find_authors(tree: HtmlElement, declared: Declared) -> tuple[list[str], str]:
-    """(author names as found, the byline text when the names come from it, else "").
+    """(author names, the byline text when the names come from it, else "").
 
-    The JSON-LD article's ``author`` (else ``creator``), else an author meta tag,
-    else microdata ``itemprop="author"`` names or ``rel="author"`` links, else the
-    names of the first byline on the page ("By Jane Doe and John Roe | March 2").
-    Names are unique, in order; URLs are never names. Read it after the teaser
-    blocks are gone from ``tree``: their bylines are not the article's.
+    Sources, in order: the JSON-LD ``author`` (else ``creator``) of the first
+    article node that has one (then of a WebPage node), read by
+    :func:`crawler.article.authors.jsonld_names` (Person and Organization,
+    lists, nesting, ``@id`` references); the author meta tags
+    (:data:`_AUTHOR_META`, every value, URLs skipped); microdata
+    ``itemprop="author"`` names and ``rel="author"`` links; the first byline on
+    the page ("By Jane Doe and John Roe | March 2"). Each source's strings are
+    cleaned by :func:`crawler.article.authors.clean_names`. The first source
+    that names anyone wins, unless it names only the publisher
+    (:func:`_publishers`): then a later source wins only with a name written
+    as a person's (:func:`crawler.article.authors.looks_like_person`: not
+    initials, a desk or an agency), else the publisher stands. Read it after the teaser blocks are gone
+    from ``tree``: their bylines are not the article's.
     """
-    names: list[str] = []
-    for key in ("author", "creator"):
-        value = declared.article.get(key)
-        names = [n for n in map(_name, value if isinstance(value, list) else [value]) if n]
-        if names:
-            break
-    metas = declared.metas
-    meta = clean_text(metas.get("author") or metas.get("article:author") or metas.get("parsely-author"))
-    if not names and meta and "://" not in meta:
-        names = [meta]
-    if names:
-        return list(dict.fromkeys(n for n in names if "://" not in n)), ""
-    # Names marked up as such (microdata, rel=author links), then a byline to parse.
-    for queries in (_XPATHS_ITEMPROP_AUTHORS, _XPATHS_REL_AUTHOR):
-        texts = (raw_text_within(el, _MAX_NAME_CHARS + _RAW_SLACK) for el in in_document_order(tree, *queries))
-        names = [n.strip(" ,;") for n in map(clean_text, texts) if n]
-        names = [n for n in names if 1 < len(n) <= _MAX_NAME_CHARS and "://" not in n]
-        if names:
-            return list(dict.fromkeys(names)), ""
-    texts = (raw_text_within(el, _MAX_BYLINE_CHARS + _RAW_SLACK) for el in in_document_order(tree, *_XPATHS_BYLINE))
-    byline = next((text for text in map(clean_text, texts) if text and len(text) <= _MAX_BYLINE_CHARS), "")
-    return split_authors(byline), byline
+    publishers = _publishers(declared)
+    fallback: tuple[list[str], str] = ([], "")
+    for source in _author_sources(tree, declared):
+        names, byline = source()
+        if not names:
+            continue
+        if not all(is_publisher(n, publishers) for n in names) and (
+                not fallback[0] or any(map(looks_like_person, names))):
+            return names, byline
+        if not fallback[0]:
+            fallback = (names, byline)
+    return fallback
 
 
-def published_date(tree: HtmlElement, declared: Declared) -> str | None:
-    """The publication date as found (offset kept), or ``None``.
+def _author_sources(tree: HtmlElement, declared: Declared) -> Iterator[Callable[[], tuple[list[str], str]]]:
+    """The author sources of :func:`find_authors`, in order, each read when called."""
+    by_id = {node["@id"]: node for node in declared.nodes if isinstance(node.get("@id"), str)}
 
-    JSON-LD ``datePublished``, else a publication meta tag, else microdata, else
-    the article's ``<time datetime>``, else htmldate's guess from the page.
+    def jsonld() -> tuple[list[str], str]:
+        for node in (*_article_nodes(declared), *(n for n in declared.nodes if node_types(n) & _PAGE_TYPES)):
+            for key in ("author", "creator"):
+                names = clean_names(jsonld_names(node.get(key), by_id))
+                if names:
+                    return names, ""
+        return [], ""
+
+    def metas() -> tuple[list[str], str]:
+        values = [(meta.get("property") or meta.get("name") or "").strip().lower() for meta in tree.iter("meta")]
+        found = [meta.get("content") or "" for key, meta in zip(values, tree.iter("meta")) if key in _AUTHOR_META]
+        return clean_names(v for v in found if "://" not in v), ""
+
+    def marked() -> tuple[list[str], str]:
+        # Names marked up as such: microdata, then rel=author links.
+        for queries in (_XPATHS_ITEMPROP_AUTHORS, _XPATHS_REL_AUTHOR):
+            texts = (raw_text_within(el, _MAX_NAME_CHARS + _RAW_SLACK) for el in in_document_order(tree, *queries))
+            names = [n.strip(" ,;") for n in map(clean_text, texts) if n]
+            names = clean_names(n for n in names if 1 < len(n) <= _MAX_NAME_CHARS and "://" not in n)
+            if names:
+                return names, ""
+        return [], ""
+
+    def byline() -> tuple[list[str], str]:
+        texts = (raw_text_within(el, _MAX_BYLINE_CHARS + _RAW_SLACK) for el in in_document_order(tree, *_XPATHS_BYLINE))
+        text = next((t for t in map(clean_text, texts) if t and len(t) <= _MAX_BYLINE_CHARS), "")
+        return clean_names([text]), text
+
+    yield from (jsonld, metas, marked, byline)
+
+
+def _article_nodes(declared: Declared) -> list[dict]:
+    """The JSON-LD nodes of an article type, ``declared.article`` first."""
+    nodes = [n for n in declared.nodes if node_types(n) & _ARTICLE_TYPES and n is not declared.article]
+    return [declared.article, *nodes] if declared.article else nodes
+
+
+def _publishers(declared: Declared) -> list[str]:
+    """The names the page gives itself: og:site_name, application-name, the
+    publishers of its JSON-LD nodes and the names of its WebSite nodes, the first label of og:url's host."""
+    names = [declared.metas.get("og:site_name"), declared.metas.get("application-name")]
+    by_id = {node["@id"]: node for node in declared.nodes if isinstance(node.get("@id"), str)}
+    for node in declared.nodes:
+        names += jsonld_names(node.get("publisher"), by_id)
+        if node_types(node) & _PUBLISHER_TYPES:
+            names += jsonld_names({k: v for k, v in node.items() if k in ("name", "alternateName")})
+    host = urlsplit(declared.metas.get("og:url") or "").hostname or ""
+    labels = [label for label in host.split(".") if label not in ("www", "m", "amp")]
+    if labels:
+        names.append(labels[0])
+        names.append(".".join(labels))
+    return [n for n in names if n]
+
+
+def published_date(tree: HtmlElement, declared: Declared, url: str | None = None) -> str | None:
+    """The publication date as the page writes it (offset kept), or ``None``.
+
+    In order: ``datePublished`` of the JSON-LD article nodes; a publication
+    meta tag (:data:`_PUBLISHED_META`); ``datePublished`` of a JSON-LD WebPage
+    node; ``dateCreated`` of the article nodes; microdata ``itemprop="datePublished"``; the
+    ``datetime`` of a ``<time>`` in ``<article>`` or ``<main>``; htmldate's
+    extensive guess (``url`` helps it); the ``datetime`` of any ``<time>``.
+    A modification date is never taken for it. A day-first dotted date is
+    rewritten as ISO 8601 (:func:`crawler.article.dates.as_written`); a value
+    :func:`crawler.article.normalize.to_iso8601` cannot read is passed over
+    for the next (and returned only when none can be read). A date in UTC
+    takes the publisher's offset from the meta tag, microdata or ``<time>``
+    that names the same moment (:func:`crawler.article.dates.with_local_offset`).
     """
-    return (clean_text(declared.article.get("datePublished")) or _meta(declared.metas, _PUBLISHED_META)
-            or _time(tree, "datePublished") or _htmldate(tree))
+    articles = _article_nodes(declared)
+    pages = [n for n in declared.nodes if node_types(n) & _PAGE_TYPES]
+    sources: tuple[Callable[[], str | None], ...] = (
+        lambda: jsonld_date(articles, "datePublished"), lambda: _meta(declared.metas, _PUBLISHED_META),
+        lambda: jsonld_date(pages, "datePublished"), lambda: jsonld_date(articles, "dateCreated"),
+        lambda: _time(tree, "datePublished"), lambda: _article_time(tree),
+        lambda: guess_date(tree, url), lambda: _any_time(tree),
+    )
+    first = None
+    for source in sources:
+        found = as_written(source())
+        first = first or found
+        if found and to_iso8601(found):
+            return with_local_offset(found, (_meta(declared.metas, _PUBLISHED_META), _time(tree, "datePublished"),
+                                             _article_time(tree)))
+    return first
 
 
 def modified_date(tree: HtmlElement, declared: Declared) -> str | None:
     """The date of the last change as found: JSON-LD, meta tag or microdata, else ``None``."""
-    return (clean_text(declared.article.get("dateModified")) or _meta(declared.metas, _MODIFIED_META)
-            or _time(tree, "dateModified", fallback=False))
+    return as_written(jsonld_date(_article_nodes(declared), "dateModified") or _meta(declared.metas, _MODIFIED_META)
+                      or _time(tree, "dateModified"))
 
 
 def language(tree: HtmlElement, declared: Declared) -> str | None:
@@ -332,24 +420,20 @@ def _name(value: Any) -> str | None:
     return clean_text(_first(value.get("name"))) if isinstance(value, dict) else clean_text(value)
 
 
-def _time(tree: HtmlElement, prop: str, *, fallback: bool = True) -> str | None:
-    """The first non-blank ``datetime`` or ``content`` of an ``itemprop=prop`` element;
-    with ``fallback``, else the ``datetime`` of a ``<time>`` in ``<article>`` or
-    ``<main>``, else of any ``<time>``."""
+def _time(tree: HtmlElement, prop: str) -> str | None:
+    """The first non-blank ``datetime`` or ``content`` of an ``itemprop=prop`` element."""
     values = (value for element in _XPATH_ITEMPROP(tree, prop=prop)
               for name, value in element.items() if name in ("datetime", "content"))
-    if fallback:  # the article's own <time> before one in a header or teaser
-        values = itertools.chain(
-            values,
-            (element.get("datetime") for element in in_document_order(tree, *_XPATHS_ARTICLE_TIME)),
-            (element.get("datetime") for element in _XPATH_TIME(tree)),
-        )
     return next((value.strip() for value in values if value and value.strip()), None)
 
 
-def _htmldate(tree: HtmlElement) -> str | None:
-    try:
-        return find_date(tree, extensive_search=False, original_date=True)
-    except Exception:  # noqa: BLE001 - a guess that fails is no date
-        logger.debug("htmldate failed", exc_info=True)
-        return None
+def _article_time(tree: HtmlElement) -> str | None:
+    """The ``datetime`` of the first ``<time>`` in ``<article>`` or ``<main>``: the
+    article's own, before one in a header or teaser."""
+    values = (element.get("datetime") for element in in_document_order(tree, *_XPATHS_ARTICLE_TIME))
+    return next((value.strip() for value in values if value and value.strip()), None)
+
+
+def _any_time(tree: HtmlElement) -> str | None:
+    values = (element.get("datetime") for element in _XPATH_TIME(tree))
+    return next((value.strip() for value in values if value and value.strip()), None)
