@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from extruct.jsonld import JsonLdExtractor
 from extruct.opengraph import OpenGraphExtractor
@@ -29,7 +29,7 @@ from crawler.article.bounded import in_document_order, raw_text_within
 from crawler.article.dates import as_written, guess_date, jsonld_date, with_local_offset
 from crawler.article.normalize import to_iso8601
 from crawler.article.text import clean_text
-from crawler.base.urls import same_site
+from crawler.base.urls import same_site, url_host
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -286,7 +286,7 @@ def _publishers(declared: Declared) -> list[str]:
         names += jsonld_names(node.get("publisher"), by_id)
         if node_types(node) & _PUBLISHER_TYPES:
             names += jsonld_names({k: v for k, v in node.items() if k in ("name", "alternateName")})
-    host = urlsplit(declared.metas.get("og:url") or "").hostname or ""
+    host = url_host(declared.metas.get("og:url") or "")
     labels = [label for label in host.split(".") if label not in ("www", "m", "amp")]
     if labels:
         names.append(labels[0])

@@ -99,15 +99,21 @@ class HubReader:
     the same host.
     """
 
-    def __init__(self, frontier: Frontier, registry: HubRegistry, stats: StatsCollector, *,
+    def __init__(self, frontier: Frontier, registry: HubRegistry, stats: StatsCollector | Crawler, *,
                  max_article_age: float, priority: int, hub_max_bytes: int) -> None:
         self.frontier = frontier
         self.registry = registry
-        self.stats = stats
+        # A crawler's stats exist only once its crawl started: read through it then.
+        self._stats = stats
         self.max_article_age = max_article_age
         self.priority = priority
         self.hub_max_bytes = hub_max_bytes
         self._known: OrderedDict[str, None] = OrderedDict()
+
+    @property
+    def stats(self) -> StatsCollector:
+        stats = self._stats
+        return stats.stats if hasattr(stats, "engine") else stats
 
     #: ``LINKS_HUB_PRIORITY``: the priority of article links listed by a hub.
     default_priority = 50
@@ -119,7 +125,7 @@ class HubReader:
         if reader is None:
             frontier = Frontier.for_crawler(crawler)
             config = frontier.config or FrontierConfig.from_settings(crawler.settings)
-            reader = cls(frontier, HubRegistry.for_frontier(frontier), crawler.stats,
+            reader = cls(frontier, HubRegistry.for_frontier(frontier), crawler,
                          max_article_age=config.max_article_age,
                          priority=crawler.settings.getint("LINKS_HUB_PRIORITY", cls.default_priority),
                          hub_max_bytes=crawler.settings.getint("DOWNLOAD_MAXSIZE"))
