@@ -170,8 +170,13 @@ class NewsSpider(scrapy.Spider):
                 reading = HubReading(kind=hub, error="not an HTML page")
                 return await self._in_thread(self.hubs.visit, response, reading, self)
             html_links = functools.partial(self._hub_links, response, allowed)
-        reading = await self._in_thread(self.hubs.read, response, hub, allowed=allowed, html_links=html_links)
-        return await self._in_thread(self.hubs.visit, response, reading, self)
+        read = functools.partial(self.hubs.read, response, hub, allowed=allowed, html_links=html_links)
+        try:
+            reading = await self._in_thread(read)
+            return await self._in_thread(self.hubs.visit, response, reading, self)
+        except Exception as exc:  # a bug, not the hub's fault: still reschedule the hub
+            self.hubs.failed(response.request, f"{type(exc).__name__}: {exc}")
+            raise
 
     def _hub_links(self, response: TextResponse, allowed: set[str]) -> list[str]:
         """The links of an HTML hub (feeds it names are registered as hubs on the way)."""
