@@ -126,7 +126,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(Stat.PAGES_NON_HTML)
             return
         allowed = self._allowed_hosts()
-        article, links = await self._in_thread(self._read, response, content_type, allowed)
+        article, links, front = await self._in_thread(self._read, response, content_type, allowed)
         related: list[str] = []
         if article is None:
             self.crawler.stats.inc_value(Stat.PAGES_LISTING)
@@ -136,11 +136,13 @@ class NewsSpider(scrapy.Spider):
             article["discovered_at"] = response.meta.get("discovered_at")
             article["discovered_via"] = response.meta.get("discovered_via", "seed")
             yield article
-        for request in self._follow(response, related, links):
+        for request in self._follow(response, related, links, via="front" if front else "link"):
             yield request
 
-    def _read(self, response: TextResponse, content_type: str, allowed: set[str]) -> tuple[dict | None, list[str]]:
-        """The page's article (or None) and the URLs of its links: the slow part, run in a thread.
+    def _read(self, response: TextResponse, content_type: str,
+              allowed: set[str]) -> tuple[dict | None, list[str], bool]:
+        """The page's article (or None), the URLs of its links, and whether it is a section
+        front: the slow part, run in a thread.
 
         Registers the hubs the page names: its feeds, and the page itself when it is a
         section front (a listing linked from a home page or front)."""
@@ -148,15 +150,16 @@ class NewsSpider(scrapy.Spider):
         links = self.links.extract_links(response)
         hubs = [(url, "feed") for url in feed_links(response.selector.root, response.url)
                 if url_host(url) in allowed]
-        if (article is None and response.meta.get("discovered_via") in ("home", "front")
-                and is_front(response.url, [(link.url, link.text) for link in links], is_article=False)):
+        front = (article is None and response.meta.get("discovered_via") in ("home", "front")
+                 and is_front(response.url, [(link.url, link.text) for link in links], is_article=False))
+        if front:
             hubs.append((response.url, "front"))
         if hubs:
             try:
                 self.hubs.discover(hubs)
             except redis.RedisError as exc:  # found again on a later page
                 logger.warning("Redis unavailable, hubs of %s not registered: %s", response.url, exc)
-        return article, [link.url for link in links]
+        return article, [link.url for link in links], front
 
     async def _visit(self, response: scrapy.http.Response, hub: str) -> list[scrapy.Request]:
         """Read a hub's response and record the visit; returns requests left to yield."""
@@ -195,7 +198,8 @@ class NewsSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         self._readers.shutdown(wait=False)
 
-    def _follow(self, response: TextResponse, related: list[str], links: list[str]) -> Iterator[scrapy.Request]:
+    def _follow(self, response: TextResponse, related: list[str], links: list[str], *,
+                via: str = "link") -> Iterator[scrapy.Request]:
         allowed = self._allowed_hosts()
         stats = self.crawler.stats
         boosted = set(related)
@@ -214,7 +218,7 @@ class NewsSpider(scrapy.Spider):
             yield response.follow(
                 url, callback=self.parse, errback=self.on_error,
                 priority=self.related_priority if url in boosted else 0,
-                meta={"discovered_at": now, "discovered_via": "more" if url in boosted else "link"},
+                meta={"discovered_at": now, "discovered_via": "more" if url in boosted else via},
             )
 
     def on_error(self, failure: Failure) -> None:
