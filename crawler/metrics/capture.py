@@ -4,10 +4,8 @@ The delay runs from an article's ``published`` to its ``crawled_at``, both as
 :func:`crawler.article.normalize.normalize_article` writes them (ISO 8601 with an
 offset, to the second). It is measured only where it means something:
 
-* ``no_time``: ``published`` is missing, or names a date without a time. The
-  normalizer writes a bare date as midnight UTC (``T00:00:00+00:00``), so that
-  exact time is taken for a bare date: a story really published at midnight UTC
-  is not measured.
+* ``no_time``: ``published`` is missing, or names a date without a time
+  (:func:`crawler.store.freshness.capture_delay`, the rule ``crawler status`` uses too).
 * ``future``: ``published`` is after ``crawled_at`` (a clock wrong on one side,
   or a date set ahead).
 * ``archive``: the story was older than the largest bucket (default 2 days,
@@ -22,47 +20,24 @@ every other stored article is observed once.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Histogram
+
+from crawler.store.freshness import capture_delay
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from prometheus_client import CollectorRegistry
 
-__all__ = ["CAPTURE_DELAY_BUCKETS", "CAPTURE_SKIP_REASONS", "CaptureDelays", "capture_delay"]
+__all__ = ["CAPTURE_DELAY_BUCKETS", "CAPTURE_SKIP_REASONS", "CaptureDelays"]
 
 #: Upper bounds of crawler_capture_delay_seconds: 30 s to 2 days.
 CAPTURE_DELAY_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0,
                          28800.0, 43200.0, 86400.0, 172800.0)
 #: Why a stored article's delay was not observed (the ``reason`` label).
 CAPTURE_SKIP_REASONS = ("no_time", "future", "archive")
-
-_BARE_DATE = "T00:00:00+00:00"  # normalize_article's form of a date without a time
-
-
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def capture_delay(published: Any, crawled_at: Any) -> float | None:
-    """Seconds from ``published`` to ``crawled_at`` (negative when published is later), or
-    None when either is missing or unreadable, or ``published`` is a bare date."""
-    if isinstance(published, str) and published.endswith(_BARE_DATE):
-        return None
-    start, end = _parse(published), _parse(crawled_at)
-    if start is None or end is None:
-        return None
-    return (end - start).total_seconds()
-
 
 class CaptureDelays:
     """The histogram and the skipped counter of one worker, in ``registry``.
@@ -90,7 +65,7 @@ class CaptureDelays:
         if not hasattr(article, "get"):
             reason = "no_time"
         else:
-            delay = capture_delay(article.get("published"), article.get("crawled_at"))
+            delay = capture_delay(article)
             if delay is None:
                 reason = "no_time"
             elif delay < 0:

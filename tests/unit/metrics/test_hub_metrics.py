@@ -10,7 +10,8 @@ from prometheus_client import CollectorRegistry
 from crawler.frontier.core import FrontierCounts
 from crawler.frontier.hubstats import HubCounts
 from crawler.metrics import CrawlCollector
-from crawler.metrics.capture import CaptureDelays, capture_delay
+from crawler.metrics.capture import CaptureDelays
+from crawler.store.freshness import capture_delay
 from tests.support.metrics import crawler_samples, metrics_crawler
 
 NEWS = ("spider", "news")
@@ -64,7 +65,7 @@ def test_no_hub_gauges_when_redis_does_not_answer_or_no_reader():
     ("2025-03-01T10:00:00+00:00", None, None),
 ])
 def test_capture_delay(published, crawled_at, delay):
-    assert capture_delay(published, crawled_at) == delay
+    assert capture_delay({"published": published, "crawled_at": crawled_at}) == delay
 
 
 def _article(published, crawled_at="2025-03-01T12:00:00+00:00") -> dict:
