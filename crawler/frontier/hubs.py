@@ -77,7 +77,7 @@ def _validator(value: str | None) -> str | None:
 
 
 def hub_payload(url: str, kind: str, *, etag: str | None = None, last_modified: str | None = None,
-                max_bytes: int | None = None) -> str:
+                max_bytes: int | None = None, content_hash: str | None = None) -> str:
     """The request JSON of a visit of hub ``url`` of ``kind`` (what HUBS_DUE queues).
 
     Like :func:`crawler.frontier.codec.seed_payload`: callback ``parse``, errback
@@ -99,6 +99,10 @@ def hub_payload(url: str, kind: str, *, etag: str | None = None, last_modified: 
     if last_modified := _validator(last_modified):
         headers["If-Modified-Since"] = last_modified
     meta = {"hub": kind, "handle_httpstatus_list": [304], "download_maxsize": int(max_bytes)}
+    if content_hash and len(content_hash) <= MAX_VALIDATOR_LENGTH:
+        # The hash of the last response's body: the same bytes again (a hub that sends no
+        # validators) are recorded as unchanged without being parsed.
+        meta["hub_hash"] = content_hash
     return seed_payload(url, meta=meta, priority=HUB_PRIORITY, callback="parse", errback="on_error",
                         headers=headers, dont_filter=True)
 
@@ -508,7 +512,8 @@ class HubRegistry:
 
     @staticmethod
     def _payload(hub: Hub) -> str:
-        return hub_payload(hub.url, hub.kind, etag=hub.etag, last_modified=hub.last_modified)
+        return hub_payload(hub.url, hub.kind, etag=hub.etag, last_modified=hub.last_modified,
+                           content_hash=hub.content_hash)
 
 
 def _replace(hub: Hub, **changes: Any) -> Hub:

@@ -142,6 +142,8 @@ class HubReader:
         HTML hub (home page, front) in page order.
         """
         reading = HubReading(kind=kind, content_hash=hashlib.sha1(response.body).hexdigest())
+        if reading.content_hash == response.meta.get("hub_hash"):
+            return reading  # the same bytes as last time: nothing new, nothing to parse
         if kind in ("feed",):
             self._read_feed(response, reading)
         elif kind in ("sitemap", "news-sitemap"):
