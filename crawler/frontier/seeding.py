@@ -32,7 +32,7 @@ from typing import IO
 
 from crawler.frontier.codec import UnserializableRequest, seed_payload
 from crawler.frontier.core import Frontier, QueueEntry
-from crawler.frontier.hubs import HubRegistry, hub_payload
+from crawler.frontier.hubs import HUB_PRIORITY, HubRegistry, hub_payload
 from crawler.frontier.revisit import initial_interval
 from crawler.base.urls import fetch_form, fingerprint_url, is_http_url, url_host
 
@@ -270,9 +270,10 @@ def seed(frontier: Frontier, lines: Iterable[str | bytes], *, strict: bool = Fal
             # The seed is the home hub's first visit: its links are queued as the home
             # page's (discovered_via "home"), and the fronts it links to are found.
             homes.append((parsed.url, "home"))
-            payload = hub_payload(parsed.url, "home")
-        entries.append(QueueEntry(payload, fingerprint_url(parsed.url), parsed.priority,
-                                  url_host(parsed.url)))
+            payload, priority = hub_payload(parsed.url, "home"), HUB_PRIORITY
+        else:
+            priority = parsed.priority
+        entries.append(QueueEntry(payload, fingerprint_url(parsed.url), priority, url_host(parsed.url)))
     if strict and report.rejected:
         return report
     frontier.add_hosts(entry.host for entry in entries)

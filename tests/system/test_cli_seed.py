@@ -49,9 +49,10 @@ def test_seed_reports_accepted_duplicates_and_rejected_lines(redis_url, r, tmp_p
         "line 10: url has no host: http:///no-host",
     ]
     queued = [json.loads(item) for item in r.zrange("crawler:{news}:queue:news.example.com", 0, -1)]
-    assert [(q["url"], q["priority"], q["meta"]) for q in queued] == [
-        ("https://news.example.com/biz/", 5, {"source": "list"}),
-        ("https://news.example.com/", 0, {}),
+    # A home page is seeded as the first visit of its home hub (crawler/frontier/hubs.py).
+    assert [(q["url"], q["priority"], q["meta"].get("hub"), q["meta"].get("source")) for q in queued] == [
+        ("https://news.example.com/", 100, "home", None),
+        ("https://news.example.com/biz/", 5, None, "list"),
     ]
     assert r.smembers("crawler:{news}:hosts") == {"news.example.com"}
     # Seeding again: everything valid is now a duplicate, unless --recrawl.
