@@ -43,8 +43,11 @@ __all__ = [
     "HubRegistry", "hub_payload", "requeue_after",
 ]
 
-#: Priority of a hub visit within its host's queue: before the host's articles (0, "More" 10).
-HUB_PRIORITY = 100
+#: Priority of a hub visit within its host's queue: after the new stories hubs listed
+#: (``LINKS_HUB_PRIORITY``, 50), before every other page of the host ("More" links 10, links 0).
+#: Fetching the stories found before visiting hubs again keeps a host's politeness budget for
+#: news when hubs alone could fill it.
+HUB_PRIORITY = 40
 #: Bytes a hub response may have (``download_maxsize``): a feed or a page...
 HUB_MAX_BYTES = 10 * 2**20
 #: ...or a sitemap, which the sitemap protocol allows up to 50 MiB.

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from crawler.frontier.hubs import HUB_PRIORITY
+
 from tests.support.redis import free_port
 
 
@@ -51,7 +53,7 @@ def test_seed_reports_accepted_duplicates_and_rejected_lines(redis_url, r, tmp_p
     queued = [json.loads(item) for item in r.zrange("crawler:{news}:queue:news.example.com", 0, -1)]
     # A home page is seeded as the first visit of its home hub (crawler/frontier/hubs.py).
     assert [(q["url"], q["priority"], q["meta"].get("hub"), q["meta"].get("source")) for q in queued] == [
-        ("https://news.example.com/", 100, "home", None),
+        ("https://news.example.com/", HUB_PRIORITY, "home", None),
         ("https://news.example.com/biz/", 5, None, "list"),
     ]
     assert r.smembers("crawler:{news}:hosts") == {"news.example.com"}

@@ -15,7 +15,7 @@ from crawler.frontier import Scheduler
 from crawler.frontier.codec import decode_request
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
-from crawler.frontier.hubs import HUB_MAX_BYTES, SITEMAP_MAX_BYTES, HubRegistry, hub_payload, requeue_after
+from crawler.frontier.hubs import HUB_MAX_BYTES, HUB_PRIORITY, SITEMAP_MAX_BYTES, HubRegistry, hub_payload, requeue_after
 from tests.support.engine import stand_in_engine
 
 KEYS = Keys("news")
@@ -53,7 +53,7 @@ def test_a_hub_is_registered_once_and_due_at_once(hubs, r):
         FEED, "news.example", "feed", 300.0, 0, 0, None)
     assert hub.next_due <= hubs.now()
     request = decode_request(hubs.request(FEED), SPIDER)
-    assert (request.url, request.priority, request.dont_filter) == (FEED, 100, True)
+    assert (request.url, request.priority, request.dont_filter) == (FEED, HUB_PRIORITY, True)
     assert request.callback == SPIDER.parse and request.errback == SPIDER.on_error
     assert request.meta == {"hub": "feed", "handle_httpstatus_list": [304], "download_maxsize": HUB_MAX_BYTES}
     assert not request.headers
