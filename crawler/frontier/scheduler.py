@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EngineIncompatible", "Scheduler", "engine_in_progress", "new_worker_id", "request_failed"]
+__all__ = ["EngineIncompatible", "Scheduler", "engine_in_progress", "new_worker_id", "request_failed",
+           "wake_engine"]
 
 #: A Scrapy signal, sent with ``request=``: this request's work was not done although Scrapy
 #: will finish it (a component could not keep its response, as the WARC archive does when a
@@ -66,6 +67,16 @@ def engine_in_progress(engine: ExecutionEngine) -> set[Request]:
             f"crawler.frontier.Scheduler reads to know when a request is finished; "
             f"use the Scrapy version pinned in pyproject.toml")
     return in_progress
+
+
+def wake_engine(crawler: Crawler) -> None:
+    """Have Scrapy's engine ask the scheduler for requests now, not at its next heartbeat
+    (up to 5 s later): for requests queued in Redis behind the scheduler's back, as a hub's
+    visit queues its new stories. Call it on the reactor's thread."""
+    slot = getattr(getattr(crawler, "engine", None), "_slot", None)
+    nextcall = getattr(slot, "nextcall", None)
+    if nextcall is not None:
+        nextcall.schedule()
 
 
 def new_worker_id() -> str:

@@ -21,6 +21,7 @@ from crawler.base.counters import Stat, failed_stat
 from crawler.base.urls import is_http_url, url_host
 from crawler.discovery.pages import feed_links, is_front
 from crawler.frontier.core import Frontier
+from crawler.frontier.scheduler import wake_engine
 from crawler.worker.hubs import HubReader, HubReading
 
 if TYPE_CHECKING:
@@ -176,10 +177,13 @@ class NewsSpider(scrapy.Spider):
         read = functools.partial(self.hubs.read, response, hub, allowed=allowed, html_links=html_links)
         try:
             reading = await self._in_thread(read)
-            return await self._in_thread(self.hubs.visit, response, reading, self)
+            unqueued = await self._in_thread(self.hubs.visit, response, reading, self)
         except Exception as exc:  # a bug, not the hub's fault: still reschedule the hub
             self.hubs.failed(response.request, f"{type(exc).__name__}: {exc}")
             raise
+        if reading.links or reading.children:
+            wake_engine(self.crawler)  # they were queued in Redis, not through the scheduler
+        return unqueued
 
     def _hub_links(self, response: TextResponse, allowed: set[str]) -> list[str]:
         """The links of an HTML hub (feeds it names are registered as hubs on the way)."""
