@@ -23,6 +23,7 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.article.bounded import count_elements, raw_text_within
 from crawler.article.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
+from crawler.article.listing import has_prose, is_listing_url, is_teaser_run
 from crawler.article.metadata import (
     canonical_url,
     declared_section,
@@ -40,6 +41,7 @@ from crawler.article.related import find_related, related_section, strip_related
 from crawler.article.text import (
     clean_text,
     count_words,
+    fold_spaces,
     is_author_bio,
     is_boilerplate,
     is_byline,
@@ -103,6 +105,14 @@ _TAG_STRIP_RE = re.compile(r"<[^<>]*>")
 _NON_ASCII_RE = re.compile(rb"[\x80-\xff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A paragraph, or a text outside links, scripts and styles, this long is a sentence of prose at least.
+_SENTENCE_CHARS = 100
+_XPATH_SENTENCE = etree.XPath(
+    f"boolean(.//*[self::p or self::li or self::dd or self::blockquote or self::pre]"
+    f"[string-length(normalize-space(.)) >= {_SENTENCE_CHARS}]"
+    f" | .//*[not(self::script or self::style or self::a)]/text()"
+    f"[string-length(normalize-space(.)) >= {_SENTENCE_CHARS}])"
+)
 _XPATH_TEXT_START = etree.XPath(
     ".//body//*[not(self::script or self::style)]/text()"
     "[starts-with(normalize-space(substring(., 1, 200)), $start)]"
@@ -183,13 +193,17 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     drop = {text_key(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
     drop.update(text_key(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
     is_declared = bool(article) or metas.get("og:type", "").lower() == "article"
-    lines, link_lines = _body(tree, url, drop, links["texts"], _reference(declared), second_opinion=is_declared)
+    if is_listing_url(url):
+        return None  # a paginated or archive listing, whatever its metadata says
+    lines, link_lines = _body(tree, url, drop, links, _reference(declared), declared=is_declared)
     lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
     words = count_words(body)
-    if not words or not (is_declared or _looks_like_article(lines, words, link_lines, links["chars"])):
+    if not words or is_teaser_run(lines, link_lines):
         return None
-    if not article and words < _MIN_WORDS and links["chars"] > 3 * len(body):
+    if not (is_declared or _looks_like_article(lines, words, links["chars"])):
+        return None
+    if not article and not has_prose(lines) and words < _MIN_WORDS and links["chars"] > 3 * len(body):
         return None  # og:type "article" on a page of links
 
     return {
@@ -330,22 +344,24 @@ def _link_texts(tree: HtmlElement) -> dict:
     return {"texts": texts, "chars": chars}
 
 
-def _body(tree: HtmlElement, url: str, drop: set[str], links: set[str],
-          reference: list[str], *, second_opinion: bool) -> tuple[list[str], int]:
+def _body(tree: HtmlElement, url: str, drop: set[str], links: dict,
+          reference: list[str], *, declared: bool) -> tuple[list[str], int]:
     """The body of ``tree`` as lines, and how many link lines were dropped from it.
 
     trafilatura's fast extraction first; when what is left of it after cleaning
-    looks doubtful (:func:`_doubtful`) and ``second_opinion`` is set (the page
-    declares itself an article: a listing page with little text is no reason to
-    run three extractors), trafilatura's recall mode, readability and the page's
-    JSON-LD text are candidates too, and :func:`crawler.article.bodies.choose` picks the
-    best supported one.
+    looks doubtful (:func:`_doubtful`) and the page declares itself an article
+    (``declared``) or the first body holds neither prose nor many links (so that
+    no article is dropped because one extractor missed its text), trafilatura's recall
+    mode, readability and the page's JSON-LD text are candidates too, and
+    :func:`crawler.article.bodies.choose` picks the best supported one.
     """
     def candidate(name: str, lines: list[str]) -> Candidate:
-        kept, link_lines = _clean_lines(lines, drop, links)
+        kept, link_lines = _clean_lines(lines, drop, links["texts"])
         return Candidate(name, _check_against(kept, reference), link_lines)
 
+    link_chars = links["chars"]
     first = candidate("trafilatura", trafilatura_lines(tree, url))
+    second_opinion = declared or not (has_prose(first.lines) or _not_worth_asking(tree, link_chars))
     if not second_opinion or not _doubtful(first) or _too_big_to_compare(tree, first):
         return first.lines, first.link_lines
     candidates = [
@@ -364,6 +380,18 @@ def _doubtful(candidate: Candidate) -> bool:
     counts = [count_words(line) for line in candidate.lines]
     prose = sum(count >= PROSE_WORDS for count in counts)
     return sum(counts) < _DOUBT_WORDS or prose < 3 or candidate.link_lines > 0.3 * (len(candidate.lines) + 1)
+
+
+def _not_worth_asking(tree: HtmlElement, link_chars: int) -> bool:
+    """Whether an undeclared page cannot hold an article that another extractor
+    would find: no paragraph and no text outside links is a sentence long
+    (:data:`_SENTENCE_CHARS`),
+    or half its text or more is in links (``link_chars`` of it). A listing is no
+    reason to run three extractors."""
+    body = tree.find("body")
+    if body is None or not _XPATH_SENTENCE(body):
+        return True
+    return 2 * link_chars >= len(fold_spaces(body.text_content()))
 
 
 def _too_big_to_compare(tree: HtmlElement, first: Candidate) -> bool:
@@ -481,11 +509,9 @@ def _with_standfirst(tree: HtmlElement, lines: list[str], summaries: tuple) -> l
     return lines
 
 
-def _looks_like_article(lines: list[str], words: int, link_lines: int, link_chars: int) -> bool:
-    """The verdict for pages without article metadata: enough prose, few links."""
+def _looks_like_article(lines: list[str], words: int, link_chars: int) -> bool:
+    """The verdict for pages without article metadata: enough words, and prose
+    (:func:`crawler.article.listing.has_prose`) or few links."""
     if words < _MIN_WORDS:
         return False
-    paragraphs = sum(count_words(line) >= 20 for line in lines)
-    if paragraphs < 2 or link_lines > 0.3 * (len(lines) + link_lines):
-        return False
-    return link_chars <= 3 * sum(len(line) for line in lines)
+    return has_prose(lines) or link_chars <= 3 * sum(len(line) for line in lines)
