@@ -122,8 +122,11 @@ _XPATH_TEXT_START = etree.XPath(
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """``body`` as text, never raising.
 
-    The encoding is the BOM's when there is one (it cannot be wrong), else the
-    charset of the ``content_type`` header, else the page's ``<meta charset>``
+    The encoding is the BOM's when there is one (it cannot be wrong), else
+    UTF-8 when the bytes are valid UTF-8 and not all ASCII (a page that declares
+    another charset but is valid UTF-8 was re-encoded on the way: real text in
+    a legacy encoding is almost never valid UTF-8), else the charset of the
+    ``content_type`` header, else the page's ``<meta charset>``
     or http-equiv declaration, else a guess: UTF-8 when the bytes are valid
     UTF-8, a detected CJK/Cyrillic/Greek/... encoding, or windows-1252. GB2312
     and GBK are decoded as their superset GB18030 and ISO-8859-1 as
@@ -131,6 +134,11 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     """
     if not body:
         return ""
+    if not body.startswith((b"\xff\xfe", b"\xfe\xff")) and _NON_ASCII_RE.search(body):
+        try:
+            return body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
     try:
         return html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)[1]
     except Exception:  # noqa: BLE001 - a broken codec or header must not stop the crawl
