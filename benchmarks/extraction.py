@@ -402,14 +402,16 @@ def _choices() -> Iterator[Counter[str]]:
                 chosen[record.args[-1]] += 1
 
     bodies_logger = logging.getLogger("crawler.article.bodies")
-    handler, level = Tally(logging.DEBUG), bodies_logger.level
+    handler, level, propagate = Tally(logging.DEBUG), bodies_logger.level, bodies_logger.propagate
     bodies_logger.addHandler(handler)
     bodies_logger.setLevel(logging.DEBUG)
+    bodies_logger.propagate = False  # counted here, not printed
     try:
         yield chosen
     finally:
         bodies_logger.removeHandler(handler)
         bodies_logger.setLevel(level)
+        bodies_logger.propagate = propagate
 
 
 # --- Output ---------------------------------------------------------------------

@@ -105,6 +105,9 @@ _TAG_STRIP_RE = re.compile(r"<[^<>]*>")
 _NON_ASCII_RE = re.compile(rb"[\x80-\xff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A body is doubtful when the page's paragraphs of prose hold this many times its words.
+_MISSED_PROSE = 2.0
+_XPATH_PROSE_BLOCKS = etree.XPath(".//body//*[self::p or self::li or self::blockquote][not(.//p or .//li)]")
 # A paragraph, or a text outside links, scripts and styles, this long is a sentence of prose at least.
 _SENTENCE_CHARS = 100
 _XPATH_SENTENCE = etree.XPath(
@@ -341,13 +344,17 @@ def _drop_following(element: HtmlElement, *, keep: bool) -> None:
 
 
 def _link_texts(tree: HtmlElement) -> dict:
-    """The normalized texts of the page's links of two words or more, and all links' length."""
+    """The normalized texts of the page's links of two words or more, and all links' length.
+
+    Links within the page (``href="#..."``: a table of contents) are left out of
+    the texts: the headings they point to are the article's own.
+    """
     texts: set[str] = set()
     chars = 0
     for link in tree.iter("a"):
         text = text_key(link.text_content())
         chars += len(text)
-        if " " in text:
+        if " " in text and not (link.get("href") or "").startswith("#"):
             texts.add(text)
     return {"texts": texts, "chars": chars}
 
@@ -370,7 +377,8 @@ def _body(tree: HtmlElement, url: str, drop: set[str], links: dict,
     link_chars = links["chars"]
     first = candidate("trafilatura", trafilatura_lines(tree, url))
     second_opinion = declared or not (has_prose(first.lines) or _not_worth_asking(tree, link_chars))
-    if not second_opinion or not _doubtful(first) or _too_big_to_compare(tree, first):
+    if not second_opinion or not (_doubtful(first) or _misses_prose(tree, first)) \
+            or _too_big_to_compare(tree, first):
         return first.lines, first.link_lines
     candidates = [
         first,
@@ -388,6 +396,22 @@ def _doubtful(candidate: Candidate) -> bool:
     counts = [count_words(line) for line in candidate.lines]
     prose = sum(count >= PROSE_WORDS for count in counts)
     return sum(counts) < _DOUBT_WORDS or prose < 3 or candidate.link_lines > 0.3 * (len(candidate.lines) + 1)
+
+
+def _misses_prose(tree: HtmlElement, candidate: Candidate) -> bool:
+    """Whether the page shows much more prose than ``candidate`` holds: its
+    paragraphs, list items and quotes of :data:`_SENTENCE_CHARS` characters or
+    more add up to over :data:`_MISSED_PROSE` times the candidate's characters
+    (characters, not words: cheap, and fair to scripts written without spaces)."""
+    limit = _MISSED_PROSE * sum(map(len, candidate.lines))
+    shown = 0
+    for element in _XPATH_PROSE_BLOCKS(tree):
+        length = len(element.text_content().strip())
+        if length >= _SENTENCE_CHARS:
+            shown += length
+            if shown > limit:
+                return True
+    return False
 
 
 def _not_worth_asking(tree: HtmlElement, link_chars: int) -> bool:
