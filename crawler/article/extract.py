@@ -23,6 +23,7 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.article.bounded import count_elements, raw_text_within
 from crawler.article.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
+from crawler.article.furniture import strip_furniture
 from crawler.article.listing import has_prose, is_listing_url, is_teaser_run
 from crawler.article.metadata import (
     canonical_url,
@@ -191,6 +192,7 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     section = declared_section(declared) or (related[0]["section"] if related else related_section(tree))
     # Out with the teasers before anything reads the page's text (bylines, <time>s, body).
     strip_related_blocks(tree)
+    strip_furniture(tree, url)  # sign-up boxes and share bars inside the article
 
     domain = display_domain(url)
     site = site_name(declared)
