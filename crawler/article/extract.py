@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
@@ -49,7 +50,7 @@ from crawler.article.text import (
     text_key,
     tokens_of,
 )
-from crawler.base.urls import display_domain
+from crawler.base.urls import display_domain, same_site
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -202,7 +203,7 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     authors, byline = find_authors(tree, declared)
     summary = description(declared)
 
-    links = _link_texts(tree)
+    links = _link_texts(tree, url)
     drop = {text_key(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
     drop.update(text_key(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
     is_declared = bool(article) or metas.get("og:type", "").lower() == "article"
@@ -345,20 +346,31 @@ def _drop_following(element: HtmlElement, *, keep: bool) -> None:
 # --- Body -----------------------------------------------------------------------
 
 
-def _link_texts(tree: HtmlElement) -> dict:
-    """The normalized texts of the page's links of two words or more, and all links' length.
+def _link_texts(tree: HtmlElement, url: str) -> dict:
+    """The normalized texts of the page's links of two words or more to other
+    pages of its own site (what teasers link to), and all links' length.
 
-    Links within the page (``href="#..."``: a table of contents) are left out of
-    the texts: the headings they point to are the article's own.
+    Links within the page (``href="#..."``: a table of contents) and to other
+    sites (sources, references) are left out of the texts: the headings they
+    point to and the lists they make are the article's own.
     """
     texts: set[str] = set()
     chars = 0
     for link in tree.iter("a"):
         text = text_key(link.text_content())
         chars += len(text)
-        if " " in text and not (link.get("href") or "").startswith("#"):
-            texts.add(text)
+        if " " in text:
+            href = (link.get("href") or "").strip()
+            if href and not href.startswith("#") and _same_site_link(href, url):
+                texts.add(text)
     return {"texts": texts, "chars": chars}
+
+
+def _same_site_link(href: str, url: str) -> bool:
+    """Whether the link ``href`` on the page at ``url`` goes to the page's own site."""
+    if "://" not in href[:12] and not href.startswith("//"):
+        return not href.lower().startswith(("mailto:", "javascript:", "tel:"))  # a path: same site
+    return same_site(urljoin(url, href), url)
 
 
 def _body(tree: HtmlElement, url: str, drop: set[str], links: dict,

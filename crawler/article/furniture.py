@@ -10,9 +10,11 @@ before the body is extracted (:func:`strip_furniture`).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
+
+from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -37,7 +39,7 @@ def strip_furniture(tree: HtmlElement, url: str) -> int:
     whose text stays under :data:`_BOX_CHARS` characters (never an
     ``<article>``, ``<main>`` or the body). A share bar: a list (``<ul>`` of
     three items or more, or a ``<div>`` of three links or more and no paragraph)
-    whose every link goes to another host than ``url``'s with a text of at most
+    whose every link goes to another site than ``url``'s (or is a ``mailto:``) with a text of at most
     :data:`_SHARE_TEXT` characters (an icon, "Share", a network's name).
     """
     removed = []
@@ -47,9 +49,8 @@ def strip_furniture(tree: HtmlElement, url: str) -> int:
                 and len(parent.text_content().strip()) < _BOX_CHARS:
             box = parent
         removed.append(box)
-    host = urlsplit(url).hostname or ""
     for element in _XPATH_LINK_LISTS(tree):
-        if _is_share_bar(element, host):
+        if _is_share_bar(element, url):
             removed.append(element)
     count = 0
     for element in removed:
@@ -60,13 +61,15 @@ def strip_furniture(tree: HtmlElement, url: str) -> int:
     return count
 
 
-def _is_share_bar(element: HtmlElement, host: str) -> bool:
+def _is_share_bar(element: HtmlElement, url: str) -> bool:
     links = element.findall(".//a")
     if len(links) < _SHARE_LINKS:
         return False
     for link in links:
-        target = urlsplit(link.get("href") or "").hostname
-        if not target or target == host or target.endswith("." + host.removeprefix("www.")):
+        href = link.get("href") or ""
+        if href.startswith("mailto:"):
+            continue  # "send by e-mail": a share button too
+        if not href or same_site(urljoin(url, href), url):
             return False
         if len(link.text_content().strip()) > _SHARE_TEXT:
             return False
