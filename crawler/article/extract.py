@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
@@ -24,7 +23,7 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.article.bounded import count_elements, raw_text_within
 from crawler.article.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
-from crawler.article.furniture import strip_furniture
+from crawler.article.furniture import SiteLinks, strip_furniture
 from crawler.article.listing import has_prose, is_listing_url, is_teaser_run
 from crawler.article.metadata import (
     canonical_url,
@@ -50,7 +49,7 @@ from crawler.article.text import (
     text_key,
     tokens_of,
 )
-from crawler.base.urls import display_domain, same_site
+from crawler.base.urls import display_domain
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -356,21 +355,15 @@ def _link_texts(tree: HtmlElement, url: str) -> dict:
     """
     texts: set[str] = set()
     chars = 0
+    site = SiteLinks(url)
     for link in tree.iter("a"):
         text = text_key(link.text_content())
         chars += len(text)
         if " " in text:
             href = (link.get("href") or "").strip()
-            if href and not href.startswith("#") and _same_site_link(href, url):
+            if href and not href.startswith("#") and href in site:
                 texts.add(text)
     return {"texts": texts, "chars": chars}
-
-
-def _same_site_link(href: str, url: str) -> bool:
-    """Whether the link ``href`` on the page at ``url`` goes to the page's own site."""
-    if "://" not in href[:12] and not href.startswith("//"):
-        return not href.lower().startswith(("mailto:", "javascript:", "tel:"))  # a path: same site
-    return same_site(urljoin(url, href), url)
 
 
 def _body(tree: HtmlElement, url: str, drop: set[str], links: dict,

@@ -19,7 +19,7 @@ from crawler.base.urls import same_site
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-__all__ = ["strip_furniture"]
+__all__ = ["SiteLinks", "strip_furniture"]
 
 # A sign-up box is short: its text (heading, a sentence, the button) stays under this.
 _BOX_CHARS = 400
@@ -30,6 +30,27 @@ _XPATH_EMAIL_FORMS = etree.XPath(
 # A share bar: at least this many links, all to other hosts, each of at most this many characters of text.
 _SHARE_LINKS, _SHARE_TEXT = 3, 12
 _XPATH_LINK_LISTS = etree.XPath("//ul[count(li) >= 3] | //div[count(a) >= 3][not(.//p)]")
+
+
+class SiteLinks:
+    """Which links of the page at ``url`` go to its own site (:func:`crawler.base.urls.same_site`),
+    each other host judged once per page."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._hosts: dict[str, bool] = {}
+
+    def __contains__(self, href: str) -> bool:
+        """Whether the link ``href`` (as written in the page) goes to the page's own site:
+        a path does, ``mailto:``, ``javascript:`` and ``tel:`` links do not."""
+        href = href.strip()
+        if "://" not in href[:12] and not href.startswith("//"):
+            return not href[:11].lower().startswith(("mailto:", "javascript:", "tel:"))
+        netloc = href.split("/", 3)[2] if href.startswith("//") else href.split("://", 1)[1].split("/", 1)[0]
+        known = self._hosts.get(netloc)
+        if known is None:
+            known = self._hosts[netloc] = same_site(urljoin(self.url, href), self.url)
+        return known
 
 
 def strip_furniture(tree: HtmlElement, url: str) -> int:
@@ -49,8 +70,9 @@ def strip_furniture(tree: HtmlElement, url: str) -> int:
                 and len(parent.text_content().strip()) < _BOX_CHARS:
             box = parent
         removed.append(box)
+    site = SiteLinks(url)
     for element in _XPATH_LINK_LISTS(tree):
-        if _is_share_bar(element, url):
+        if _is_share_bar(element, site):
             removed.append(element)
     count = 0
     for element in removed:
@@ -61,7 +83,7 @@ def strip_furniture(tree: HtmlElement, url: str) -> int:
     return count
 
 
-def _is_share_bar(element: HtmlElement, url: str) -> bool:
+def _is_share_bar(element: HtmlElement, site: SiteLinks) -> bool:
     links = element.findall(".//a")
     if len(links) < _SHARE_LINKS:
         return False
@@ -69,7 +91,7 @@ def _is_share_bar(element: HtmlElement, url: str) -> bool:
         href = link.get("href") or ""
         if href.startswith("mailto:"):
             continue  # "send by e-mail": a share button too
-        if not href or same_site(urljoin(url, href), url):
+        if not href or href in site:
             return False
         if len(link.text_content().strip()) > _SHARE_TEXT:
             return False
