@@ -110,7 +110,10 @@ _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # A body is doubtful when the page's paragraphs of prose hold this many times its words.
 _MISSED_PROSE = 2.0
-_XPATH_PROSE_BLOCKS = etree.XPath(".//body//*[self::p or self::li or self::blockquote][not(.//p or .//li)]")
+# Readers' comments are prose too, but never the article's.
+_XPATH_PROSE_BLOCKS = etree.XPath(
+    ".//body//*[self::p or self::li or self::blockquote][not(.//p or .//li)]"
+    "[not(ancestor::*[contains(@id, 'comment') or contains(@class, 'comment')])]")
 # A paragraph, or a text outside links, scripts and styles, this long is a sentence of prose at least.
 _SENTENCE_CHARS = 100
 _XPATH_SENTENCE = etree.XPath(
