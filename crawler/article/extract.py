@@ -277,15 +277,15 @@ def _parse(html: str | bytes, content_type: str | None) -> HtmlElement | None:
     if not html or html[:64].lstrip().startswith("%PDF") or not _TAG_RE.search(html, 0, _SNIFF_BYTES):
         return None
     html = _XML_DECL_RE.sub("", html, count=1)
-    for text in (html, _CONTROL_RE.sub("", html)):  # NUL and control characters make lxml refuse a str
-        try:
-            tree = _feed(text)
-        except (etree.LxmlError, ValueError):
-            continue
-        if tree is not None:
-            _truncate(tree)
-            return tree
-    return None
+    # NUL and control characters make lxml refuse a str, or a text set later from the tree's.
+    html = _CONTROL_RE.sub("", html)
+    try:
+        tree = _feed(html)
+    except (etree.LxmlError, ValueError):
+        return None
+    if tree is not None:
+        _truncate(tree)
+    return tree
 
 
 def _feed(html: str) -> HtmlElement | None:

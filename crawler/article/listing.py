@@ -53,7 +53,8 @@ def is_listing_url(url: str) -> bool:
     tag, category, author, their plurals)
     with at most one name (not a number: an article's id) after it, or is a
     date without a slug after at most one section (``/2024/05/``),
-    and for a page number in the query (``?page=2``, ``?paged=3``). An article's
+    and for a page number in the query of a folder (``/news/?page=2``,
+    ``/?paged=3``: an article's own pages, ``/story.html?page=2``, are no listing). An article's
     own slug after the date or the segment (``/archives/2025/12/16/story.html``)
     makes it no listing.
     """
@@ -61,7 +62,9 @@ def is_listing_url(url: str) -> bool:
     path = parts.path.rstrip("/")
     if path and _LISTING_PATH_RE.search(path):
         return True
-    return bool(parts.query and _PAGE_QUERY_RE.search(parts.query))
+    # A page number on a folder (/news/?page=3); on a page (/story.html?page=2) it is the article's own.
+    folder = not parts.path or parts.path.endswith("/")
+    return bool(folder and parts.query and _PAGE_QUERY_RE.search(parts.query))
 
 
 def has_prose(lines: Sequence[str]) -> bool:

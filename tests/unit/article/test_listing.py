@@ -48,7 +48,7 @@ LISTINGS = {
         f"{SITE}/2024/05/", _page("<h1>May 2024</h1>" + "".join(_card(n, date=True) for n in range(8)))),
     "tag page": (f"{SITE}/tag/harbour/", _page("".join(_card(n, teaser=False) for n in range(12)))),
     "author page": (f"{SITE}/author/jane-doe/", _page("<h1>Jane Doe</h1>" + "".join(_card(n) for n in range(6)))),
-    "query pagination": (f"{SITE}/news?page=3", _page("".join(_card(n) for n in range(10)) + PAGINATION)),
+    "query pagination": (f"{SITE}/news/?page=3", _page("".join(_card(n) for n in range(10)) + PAGINATION)),
     "section front of teasers": (f"{SITE}/news/", _page("".join(_card(n) for n in range(12)))),
 }
 
@@ -82,7 +82,7 @@ def test_an_undeclared_article_of_one_long_block_is_an_article():
     ("https://a.test/archives/", True),
     ("https://a.test/2024/05/", True),
     ("https://a.test/news/2024/05/17/", True),
-    ("https://a.test/news?page=3", True),
+    ("https://a.test/news/?page=3", True),
     ("https://a.test/?paged=2&cat=4", True),
     ("https://a.test/author/jane-doe", True),
     # An article's slug or id after the date or the segment: no listing.
@@ -92,6 +92,7 @@ def test_an_undeclared_article_of_one_long_block_is_an_article():
     ("https://a.test/blog/seven-tips/2024/12", False),
     ("https://a.test/page/about-us", False),
     ("https://a.test/news/story-123?p=abc", False),
+    ("https://a.test/news/1.html?page=2", False),  # an article's second page
     ("https://a.test/", False),
     ("https://a.test/biz/", False),
 ])
