@@ -1,13 +1,27 @@
-"""Body-extraction benchmark on real news pages (issue 6).
+"""Body-extraction benchmark on real pages (issues 6 and 14).
 
 Runs ``crawler extract``'s code path (:func:`crawler.article.extract.extract_article`,
 then :func:`crawler.article.normalize.normalize_article`, as ``crawler/cli.py`` does)
-over a benchmark folder (``html/*.html.gz`` and ``ground_truth.json``, as in the
-fundus evaluation set) and, in the same run, plain trafilatura (default and
-``favor_precision``, on the raw HTML with the page URL) and readability-lxml
-(``Document(html).summary()`` as text), and prints one table::
+over one or more benchmark folders (``html/*.html.gz`` and ``ground_truth.json``;
+by default every dataset under ``../shared/benchmarks``) and, in the same run,
+plain trafilatura (default, ``favor_precision`` and ``favor_recall``, on the raw
+HTML with the page URL) and readability-lxml (``Document(html).summary()`` as
+text)::
 
-    .venv/bin/python -m benchmarks.extraction [FOLDER] [--resamples N] [--seed S]
+    .venv/bin/python -m benchmarks.extraction [FOLDER ...] [--resamples N] [--seed S]
+
+It prints, first, the leave-one-dataset-out table: for each dataset held out, the
+body F1 of every extractor on it and this project's margin over trafilatura's
+best mode there, and the mean margin over the folds. No parameter of this
+project's extraction is fitted to the data (its rules are fixed code), so the
+held-out figure of a fold is the figure on that dataset; the table says so.
+Then one table per dataset (its publishers split in two fixed halves, as below),
+with the pages this project answered "not an article" (column "No article":
+for the other extractors, pages with an empty text), and the goals.
+
+Each dataset is scored on its own terms: its ground truth is taken as its README
+defines it (the shared datasets all leave the headline out of the body). A page
+whose ground truth records no URL is given ``http://127.0.0.1/<file stem>``.
 
 Body metric (scrapinghub's article-extraction-benchmark one, as issue 6 states
 it): Unicode ``\\w+`` tokens, case kept; the multiset of 4-token shingles of
@@ -62,14 +76,16 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
 __all__ = [
-    "DEFAULT_FOLDER", "EXTRACTORS", "Page", "aggregate", "bootstrap_sd", "field_matches",
+    "BENCHMARKS", "DEFAULT_FOLDER", "EXTRACTORS", "default_folders", "Page", "aggregate", "bootstrap_sd", "field_matches",
     "load_pages", "main", "page_score", "shingles", "split_publishers", "tokens",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: ../shared/benchmarks/fundus, relative to the repository root.
-DEFAULT_FOLDER = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "fundus"
+#: ../shared/benchmarks, relative to the repository root: every folder in it with a ground truth.
+BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
+#: The fundus evaluation pages, the first dataset the extraction was measured on.
+DEFAULT_FOLDER = BENCHMARKS / "fundus"
 SHINGLE_SIZE = 4
 FIELDS = ("title", "authors", "date")
 
@@ -77,7 +93,10 @@ _TOKEN_RE = re.compile(r"\w+")
 _PAGE_NAME_RE = re.compile(r"^(?P<publisher>.+?)_\d+\.html(?:\.gz)?$")
 # Keys a ground truth may hold a page's publication date under.
 _DATE_KEYS = ("published", "publishing_date", "date")
-_GOAL_F1, _GOAL_GAP, _GOAL_SPEED, _GOAL_TITLE, _GOAL_DATE = 0.965, 0.01, 20.0, 0.95, 0.90
+_GOAL_MARGIN, _GOAL_SPEED = 0.01, 20.0
+_OURS = "crawler extract"
+# trafilatura's modes: the project is compared with the best of them on each dataset.
+_TRAFILATURA_MODES = ("trafilatura", "trafilatura favor_precision", "trafilatura favor_recall")
 _PUBLISHED = ("fundus' per-site parsers 0.963, trafilatura 2.3.1 0.940 (favor_precision 0.945), "
               "news-please 0.928, readability-lxml 0.9 0.919")
 _NO_TRUTH = "n/a (no ground truth)"
@@ -177,7 +196,7 @@ def load_pages(folder: Path) -> list[Page]:
 
     ``folder/ground_truth.json`` maps ``html/`` file names to ``{"url", "body":
     [paragraphs], ...}``; the publisher is the file name before ``_<n>.html.gz``
-    (else the URL's host). Raises :class:`OSError` for a missing file and
+    (else the URL's host); a page without a URL gets ``http://127.0.0.1/<stem>``. Raises :class:`OSError` for a missing file and
     :class:`ValueError` for an unreadable ground truth.
     """
     truth = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
@@ -191,7 +210,7 @@ def load_pages(folder: Path) -> list[Page]:
         pages.append(Page(
             name=name,
             publisher=match["publisher"] if match else (entry["url"].split("/")[2]),
-            url=entry["url"],
+            url=entry["url"] or f"http://127.0.0.1/{name.split('.', 1)[0]}",
             html=gzip.decompress(data) if name.endswith(".gz") else data,
             body="\n\n".join(entry.get("body") or []),
             fields=_truth_fields(entry),
@@ -199,10 +218,17 @@ def load_pages(folder: Path) -> list[Page]:
     return pages
 
 
-def _crawler_extract(page: Page) -> tuple[str, dict[str, Any]]:
+def default_folders() -> list[Path]:
+    """The folders under :data:`BENCHMARKS` that hold a ``ground_truth.json``, sorted by name."""
+    if not BENCHMARKS.is_dir():
+        return []
+    return sorted(folder for folder in BENCHMARKS.iterdir() if (folder / "ground_truth.json").is_file())
+
+
+def _crawler_extract(page: Page) -> tuple[str | None, dict[str, Any]]:
     article = extract_article(page.html, page.url)
     if article is None:
-        return "", {}
+        return None, {}  # "not an article"
     stored = normalize_article(article, spider="extract")
     return stored["body"] or "", {"title": stored["title"], "authors": stored["authors"],
                                   "date": stored["published"]}
@@ -219,11 +245,13 @@ def _readability(page: Page) -> tuple[str, dict[str, Any]]:
     return "\n".join(html_lines(root)), {}
 
 
-#: (row name, function of a page giving (body, {field: value})), in table order.
-EXTRACTORS: list[tuple[str, Callable[[Page], tuple[str, dict[str, Any]]]]] = [
+#: (row name, function of a page giving (body, {field: value})), in table order; a body
+#: of ``None`` is the answer "not an article".
+EXTRACTORS: list[tuple[str, Callable[[Page], tuple[str | None, dict[str, Any]]]]] = [
     ("crawler extract", _crawler_extract),
     ("trafilatura", _trafilatura),
     ("trafilatura favor_precision", lambda page: _trafilatura(page, favor_precision=True)),
+    ("trafilatura favor_recall", lambda page: _trafilatura(page, favor_recall=True)),
     ("readability-lxml", _readability),
 ]
 
@@ -234,6 +262,7 @@ EXTRACTORS: list[tuple[str, Callable[[Page], tuple[str, dict[str, Any]]]]] = [
 @dataclass(frozen=True)
 class _Run:
     bodies: list[str]
+    rejected: list[bool]  # no article (None) or no text
     fields: list[dict[str, Any]]
     seconds: list[float]  # wall, per page
     cpu: list[float]  # CPU time of this thread, per page
@@ -249,10 +278,11 @@ class _Summary:
     pages_per_second: float
     cpu_pages_per_second: float
     fields: dict[str, tuple[int, int]]  # name: (matches, pages with truth)
+    rejected: int
 
 
-def _run(extract: Callable[[Page], tuple[str, dict[str, Any]]], pages: Sequence[Page]) -> _Run:
-    bodies, fields, seconds, cpu = [], [], [], []
+def _run(extract: Callable[[Page], tuple[str | None, dict[str, Any]]], pages: Sequence[Page]) -> _Run:
+    bodies, rejected, fields, seconds, cpu = [], [], [], [], []
     start, cpu_start = time.perf_counter(), time.thread_time()
     for page in pages:
         began, cpu_began = time.perf_counter(), time.thread_time()
@@ -263,9 +293,10 @@ def _run(extract: Callable[[Page], tuple[str, dict[str, Any]]], pages: Sequence[
             body, found = "", {}
         seconds.append(time.perf_counter() - began)
         cpu.append(time.thread_time() - cpu_began)
-        bodies.append(body)
+        bodies.append(body or "")
+        rejected.append(not body)
         fields.append(found)
-    return _Run(bodies, fields, seconds, cpu, time.perf_counter() - start, time.thread_time() - cpu_start)
+    return _Run(bodies, rejected, fields, seconds, cpu, time.perf_counter() - start, time.thread_time() - cpu_start)
 
 
 def _summarize(pages: Sequence[Page], run: _Run, chosen: list[int], *, whole: bool,
@@ -279,7 +310,8 @@ def _summarize(pages: Sequence[Page], run: _Run, chosen: list[int], *, whole: bo
         hits = sum(field_matches(name, run.fields[i][name], pages[i].fields[name]) for i in judged)
         fields[name] = (hits, sum(name in pages[i].fields for i in chosen))
     return _Summary(len(chosen), aggregate(scores), bootstrap_sd(scores, resamples, seed),
-                    _rate(len(chosen), seconds), _rate(len(chosen), cpu), fields)
+                    _rate(len(chosen), seconds), _rate(len(chosen), cpu), fields,
+                    sum(run.rejected[i] for i in chosen))
 
 
 @contextmanager
@@ -297,38 +329,66 @@ def _one_cpu() -> Iterator[int | None]:
         os.sched_setaffinity(0, before)
 
 
+@dataclass(frozen=True)
+class _Dataset:
+    folder: Path
+    pages: list[Page]
+    subsets: list[tuple[str, list[int]]]  # (name, page indexes): tuned, held-back, all
+    tuned: list[str]
+    held: list[str]
+    summaries: dict[tuple[str, str], _Summary]  # (subset, extractor)
+    choices: Counter[str]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark and print its table; 2 (one line on stderr) when the folder is unusable."""
+    """Run the benchmark and print its tables; 2 (one line on stderr) when a folder is unusable."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.extraction", description=__doc__.split("\n")[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER,
-                        help="benchmark folder with html/ and ground_truth.json (default: %(default)s)")
+    parser.add_argument("folders", nargs="*", type=Path, metavar="FOLDER",
+                        help="benchmark folders with html/ and ground_truth.json "
+                             f"(default: every dataset under {BENCHMARKS})")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     args = parser.parse_args(argv)
     if args.resamples < 2:
         parser.error("--resamples must be at least 2")
-    try:
-        pages = load_pages(args.folder)
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"benchmarks.extraction: cannot read the pages in {args.folder}: {exc}", file=sys.stderr)
+    folders = args.folders or default_folders()
+    if not folders:
+        print(f"benchmarks.extraction: no benchmark folders under {BENCHMARKS}", file=sys.stderr)
         return 2
-    if not pages:
-        print(f"benchmarks.extraction: no pages in {args.folder}", file=sys.stderr)
-        return 2
+    loaded = []
+    for folder in folders:
+        try:
+            pages = load_pages(folder)
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"benchmarks.extraction: cannot read the pages in {folder}: {exc}", file=sys.stderr)
+            return 2
+        if not pages:
+            print(f"benchmarks.extraction: no pages in {folder}", file=sys.stderr)
+            return 2
+        loaded.append((folder, pages))
 
+    datasets = []
+    with _one_cpu() as cpu:
+        for folder, pages in loaded:
+            with _choices() as choices:
+                runs = {name: _run(extract, pages) for name, extract in EXTRACTORS}
+            datasets.append(_dataset(folder, pages, runs, choices, args))
+    _report(datasets, cpu, args)
+    return 0
+
+
+def _dataset(folder: Path, pages: list[Page], runs: dict[str, _Run], choices: Counter[str],
+             args: argparse.Namespace) -> _Dataset:
     tuned, held = split_publishers(page.publisher for page in pages)
     subsets = [(name, [i for i, page in enumerate(pages) if page.publisher in members])
                for name, members in (("tuned", set(tuned)), ("held-back", set(held)))]
     subsets.append(("all", list(range(len(pages)))))
-    with _one_cpu() as cpu, _choices() as choices:
-        runs = {name: _run(extract, pages) for name, extract in EXTRACTORS}
     summaries = {
         (subset, name): _summarize(pages, run, chosen, whole=subset == "all",
                                    resamples=args.resamples, seed=args.seed)
         for subset, chosen in subsets if chosen for name, run in runs.items()
     }
-    _report(pages, subsets, summaries, tuned, held, cpu, args, choices)
-    return 0
+    return _Dataset(folder, pages, subsets, tuned, held, summaries, choices)
 
 
 @contextmanager
@@ -342,32 +402,86 @@ def _choices() -> Iterator[Counter[str]]:
                 chosen[record.args[-1]] += 1
 
     bodies_logger = logging.getLogger("crawler.article.bodies")
-    handler, level = Tally(logging.DEBUG), bodies_logger.level
+    handler, level, propagate = Tally(logging.DEBUG), bodies_logger.level, bodies_logger.propagate
     bodies_logger.addHandler(handler)
     bodies_logger.setLevel(logging.DEBUG)
+    bodies_logger.propagate = False  # counted here, not printed
     try:
         yield chosen
     finally:
         bodies_logger.removeHandler(handler)
         bodies_logger.setLevel(level)
+        bodies_logger.propagate = propagate
 
 
 # --- Output ---------------------------------------------------------------------
 
 
-def _report(pages: Sequence[Page], subsets: list[tuple[str, list[int]]], summaries: dict,
-            tuned: list[str], held: list[str], cpu: int | None, args: argparse.Namespace,
-            choices: Counter[str]) -> None:
+def _console() -> Console:
     console = Console(file=sys.stdout)
-    if not console.is_terminal:
-        console = Console(file=sys.stdout, width=180)
+    return console if console.is_terminal else Console(file=sys.stdout, width=200)
+
+
+def _report(datasets: list[_Dataset], cpu: int | None, args: argparse.Namespace) -> None:
+    console = _console()
+    _print_held_out(console, datasets)
+    for dataset in datasets:
+        _print_dataset(console, dataset, args)
+    where = f"pinned to CPU {cpu}" if cpu is not None else "not pinned (no sched_setaffinity)"
+    lines = [
+        f"One process {where}. Pages/s: pages / wall seconds of the extraction "
+        f"({_OURS}: extract_article + normalize_article; halves: the sum of their pages' "
+        "times); CPU pages/s: the same with this thread's CPU time, which other load on the machine "
+        f"does not slow. Spread: sd over {args.resamples} bootstrap resamples of the pages, seed {args.seed}.",
+        "Split of each dataset, fixed: publishers sorted case-insensitively, taken alternately, "
+        "first to the tuned half.",
+        f"Published with this metric on the fundus pages (its README): {_PUBLISHED}.",
+        f"Goals ({_OURS}):",
+    ]
+    lines += [f"  {goal}: {value}" for goal, value in _goals(datasets)]
+    for line in lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _held_out_f1(dataset: _Dataset) -> dict[str, float]:
+    return {name: dataset.summaries["all", name].scores[2] for name, _ in EXTRACTORS}
+
+
+def _margin(f1: dict[str, float]) -> float:
+    return f1[_OURS] - max(f1[mode] for mode in _TRAFILATURA_MODES)
+
+
+def _print_held_out(console: Console, datasets: list[_Dataset]) -> None:
+    table = Table(title="Held out, leave one dataset out: body F1 on the dataset left out",
+                  title_justify="left")
+    for column in ("Held-out dataset", "Pages", *(name for name, _ in EXTRACTORS),
+                   "Margin over best trafilatura", f"No article ({_OURS})"):
+        table.add_column(column, justify="left" if column == "Held-out dataset" else "right")
+    margins = []
+    for dataset in datasets:
+        f1 = _held_out_f1(dataset)
+        margins.append(_margin(f1))
+        table.add_row(dataset.folder.name, str(len(dataset.pages)), *(f"{f1[name]:.4f}" for name, _ in EXTRACTORS),
+                      f"{margins[-1]:+.4f}", str(dataset.summaries["all", _OURS].rejected))
+    table.add_row("mean over folds", "", *([""] * len(EXTRACTORS)), f"{sum(margins) / len(margins):+.4f}", "",
+                  end_section=True)
+    console.print(table)
+    note = ("No parameter is fitted to the data: crawler extract's rules are fixed code, so each fold's "
+            "held-out figure is its figure on that dataset, the same as in the per-dataset table. Honesty note: "
+            "the rules were written looking at all of these datasets (fundus most of all), so no fold is unseen "
+            "by the person who wrote them; only a dataset added later is.")
+    console.print(note, highlight=False, markup=False, soft_wrap=True)
+
+
+def _print_dataset(console: Console, dataset: _Dataset, args: argparse.Namespace) -> None:
+    pages, summaries = dataset.pages, dataset.summaries
     with_truth = [name for name in FIELDS if any(name in page.fields for page in pages)]
-    table = Table(title=f"Body extraction on {args.folder.name}: {len(pages)} pages, "
-                        f"{len(tuned) + len(held)} publishers", title_justify="left")
-    for column in ("Pages", "Extractor", "F1 ± sd", "Precision ± sd", "Recall ± sd", "Pages/s", "CPU pages/s",
-                   *(name.capitalize() for name in with_truth)):
+    table = Table(title=f"Body extraction on {dataset.folder.name}: {len(pages)} pages, "
+                        f"{len(dataset.tuned) + len(dataset.held)} publishers", title_justify="left")
+    for column in ("Pages", "Extractor", "F1 ± sd", "Precision ± sd", "Recall ± sd", "No article", "Pages/s",
+                   "CPU pages/s", *(name.capitalize() for name in with_truth)):
         table.add_column(column, justify="left" if column in ("Pages", "Extractor") else "right")
-    for subset, chosen in subsets:
+    for subset, chosen in dataset.subsets:
         if not chosen:
             table.add_row(f"{subset} (0)", "no pages", end_section=True)
             continue
@@ -375,54 +489,47 @@ def _report(pages: Sequence[Page], subsets: list[tuple[str, list[int]]], summari
             summary = summaries[subset, name]
             order = (2, 0, 1)  # F1, precision, recall
             cells = [f"{summary.scores[i]:.4f} ± {summary.spread[i]:.4f}" for i in order]
-            fields = [_accuracy(*summary.fields[f]) if name == "crawler extract" else "—" for f in with_truth]
-            table.add_row(f"{subset} ({summary.pages})" if k == 0 else "", name, *cells,
+            fields = [_accuracy(*summary.fields[f]) if name == _OURS else "—" for f in with_truth]
+            table.add_row(f"{subset} ({summary.pages})" if k == 0 else "", name, *cells, str(summary.rejected),
                           f"{summary.pages_per_second:.1f}", f"{summary.cpu_pages_per_second:.1f}", *fields,
                           end_section=k == len(EXTRACTORS) - 1)
     console.print(table)
-
-    where = f"pinned to CPU {cpu}" if cpu is not None else "not pinned (no sched_setaffinity)"
+    choices = dataset.choices
     lines = [
-        f"Folder {args.folder}; one process {where}. Pages/s: pages / wall seconds of the extraction "
-        "(crawler extract: extract_article + normalize_article; halves: the sum of their pages' "
-        "times); CPU pages/s: the same with this thread's CPU time, which other load on the machine "
-        f"does not slow. Spread: sd over {args.resamples} bootstrap resamples of the pages, seed {args.seed}.",
-        f"Body candidates (crawler extract): asked for on {sum(choices.values())} of {len(pages)} pages, where "
+        f"Folder {dataset.folder}.",
+        f"Body candidates ({_OURS}): asked for on {sum(choices.values())} of {len(pages)} pages, where "
         "trafilatura's fast extraction looked doubtful; chosen: "
         + (", ".join(f"{name} {n}" for name, n in choices.most_common()) or "none") + ".",
-        "Split, fixed: publishers sorted case-insensitively, taken alternately, first to the tuned half.",
-        f"  tuned:     {', '.join(tuned)}",
-        f"  held back: {', '.join(held) or '(none)'}",
-        "Honesty note: crawler.article.extract was developed looking at all of these pages, before this split "
-        "was fixed, so the held-back half is not unseen and its score is not an unseen-site estimate. "
-        "From here on, tune on the tuned half only.",
+        f"  tuned:     {', '.join(dataset.tuned)}",
+        f"  held back: {', '.join(dataset.held) or '(none)'}",
     ]
     if not with_truth:
         lines.append(f"Title / author / date accuracy: {_NO_TRUTH}.")
-    lines.append(f"Published with this metric on the fundus pages (its README): {_PUBLISHED}.")
-    lines.append("Goals (crawler extract):")
-    lines += [f"  {goal}: {value}" for goal, value in _goals(summaries)]
     for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
-def _goals(summaries: dict) -> list[tuple[str, str]]:
-    ours = {subset: summary for (subset, name), summary in summaries.items() if name == "crawler extract"}
-    goals = []
-    f1 = ours["all"].scores[2]
-    goals.append((f"body F1 >= {_GOAL_F1} on all pages", f"{f1:.4f} {_met(f1 >= _GOAL_F1)}"))
-    if "tuned" in ours and "held-back" in ours:
-        gap = ours["tuned"].scores[2] - ours["held-back"].scores[2]
-        goals.append((f"held-back F1 within {_GOAL_GAP} of tuned",
-                      f"tuned - held-back = {gap:+.4f} {_met(abs(gap) <= _GOAL_GAP)}"))
-    speed, cpu = ours["all"].pages_per_second, ours["all"].cpu_pages_per_second
-    goals.append((f">= {_GOAL_SPEED:.0f} pages/s on one core",
-                  f"{speed:.1f} wall {_met(speed >= _GOAL_SPEED)}; {cpu:.1f} by CPU time"))
-    for name, goal in (("title", _GOAL_TITLE), ("date", _GOAL_DATE)):
-        hits, judged = ours["all"].fields[name]
-        value = f"{hits / judged:.3f} {_met(hits / judged >= goal)}" if judged else _NO_TRUTH
-        goals.append((f"{name} accuracy >= {goal:.2f}", value))
-    return goals
+def _goals(datasets: list[_Dataset]) -> list[tuple[str, str]]:
+    margins = {dataset.folder.name: _margin(_held_out_f1(dataset)) for dataset in datasets}
+    below = [name for name, margin in margins.items() if margin <= 0]
+    mean = sum(margins.values()) / len(margins)
+    rejected = {dataset.folder.name: dataset.summaries["all", _OURS].rejected for dataset in datasets}
+    pages = sum(len(dataset.pages) for dataset in datasets)
+    # Over all datasets: pages / the summed seconds of each extractor's whole runs.
+    speed = {name: _rate(pages, sum(pages_count / s.pages_per_second for pages_count, s in (
+        (len(d.pages), d.summaries["all", name]) for d in datasets))) for name in (_OURS, "trafilatura")}
+    cpu = _rate(pages, sum(len(d.pages) / d.summaries["all", _OURS].cpu_pages_per_second for d in datasets))
+    return [
+        ("body F1 above trafilatura's best mode on every dataset",
+         f"{'all' if not below else 'not on ' + ', '.join(below)} {_met(not below)}"),
+        (f"mean margin over the held-out folds >= {_GOAL_MARGIN}", f"{mean:+.4f} {_met(mean >= _GOAL_MARGIN)}"),
+        ("no page answered \"not an article\"",
+         f"{sum(rejected.values())} ({', '.join(f'{k} {v}' for k, v in rejected.items())}) "
+         f"{_met(not any(rejected.values()))}"),
+        (f">= {_GOAL_SPEED:.0f} pages/s on one core",
+         f"{speed[_OURS]:.1f} wall {_met(speed[_OURS] >= _GOAL_SPEED)}; {cpu:.1f} by CPU time; "
+         f"plain trafilatura {speed['trafilatura']:.1f} wall"),
+    ]
 
 
 def _rate(pages: int, seconds: float) -> float:

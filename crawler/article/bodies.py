@@ -86,7 +86,7 @@ def trafilatura_lines(tree: HtmlElement, url: str, *, fast: bool = True,
     try:
         document = trafilatura.bare_extraction(
             tree, url=url, fast=fast, favor_recall=favor_recall, include_comments=False,
-            include_tables=False,
+            include_tables=True,
             # A cache for this page only: trafilatura's default one is shared by the
             # process and would drop a page's text the second time it is seen.
             deduplicate=LRUCache(maxsize=512), with_metadata=False, prune_xpath=_EMBEDS_XPATH,

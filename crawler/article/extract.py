@@ -23,6 +23,8 @@ from w3lib.encoding import html_to_unicode
 
 from crawler.article.bounded import count_elements, raw_text_within
 from crawler.article.bodies import PROSE_WORDS, Candidate, choose, readability_lines, trafilatura_lines
+from crawler.article.furniture import SiteLinks, strip_furniture
+from crawler.article.listing import has_prose, is_listing_url, is_teaser_run
 from crawler.article.metadata import (
     canonical_url,
     declared_section,
@@ -40,6 +42,7 @@ from crawler.article.related import find_related, related_section, strip_related
 from crawler.article.text import (
     clean_text,
     count_words,
+    fold_spaces,
     is_author_bio,
     is_boilerplate,
     is_byline,
@@ -79,6 +82,8 @@ _SNIFF_BYTES = 65536
 _MAX_ELEMENTS = 10_000
 _MAX_TEXT_CHARS = 300_000
 _RAW_TEXT_TAGS = frozenset({"script", "style"})
+# Elements an HTML parser adds without a start tag: html, head, body, tbody, p and the like.
+_IMPLIED_ELEMENTS = 64
 _MAX_STANDFIRST_PLACES = 10
 _FEED_CHARS = 65536
 # Blanks a text may hold around the words compared with it.
@@ -103,6 +108,20 @@ _TAG_STRIP_RE = re.compile(r"<[^<>]*>")
 _NON_ASCII_RE = re.compile(rb"[\x80-\xff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A body is doubtful when the page's paragraphs of prose hold this many times its words.
+_MISSED_PROSE = 2.0
+# Readers' comments are prose too, but never the article's.
+_XPATH_PROSE_BLOCKS = etree.XPath(
+    ".//body//*[self::p or self::li or self::blockquote][not(.//p or .//li)]"
+    "[not(ancestor::*[contains(@id, 'comment') or contains(@class, 'comment')])]")
+# A paragraph, or a text outside links, scripts and styles, this long is a sentence of prose at least.
+_SENTENCE_CHARS = 100
+_XPATH_SENTENCE = etree.XPath(
+    f"boolean(.//*[self::p or self::li or self::dd or self::blockquote or self::pre]"
+    f"[string-length(normalize-space(.)) >= {_SENTENCE_CHARS}]"
+    f" | .//*[not(self::script or self::style or self::a)]/text()"
+    f"[string-length(normalize-space(.)) >= {_SENTENCE_CHARS}])"
+)
 _XPATH_TEXT_START = etree.XPath(
     ".//body//*[not(self::script or self::style)]/text()"
     "[starts-with(normalize-space(substring(., 1, 200)), $start)]"
@@ -112,8 +131,11 @@ _XPATH_TEXT_START = etree.XPath(
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """``body`` as text, never raising.
 
-    The encoding is the BOM's when there is one (it cannot be wrong), else the
-    charset of the ``content_type`` header, else the page's ``<meta charset>``
+    The encoding is the BOM's when there is one (it cannot be wrong), else
+    UTF-8 when the bytes are valid UTF-8 and not all ASCII (a page that declares
+    another charset but is valid UTF-8 was re-encoded on the way: real text in
+    a legacy encoding is almost never valid UTF-8), else the charset of the
+    ``content_type`` header, else the page's ``<meta charset>``
     or http-equiv declaration, else a guess: UTF-8 when the bytes are valid
     UTF-8, a detected CJK/Cyrillic/Greek/... encoding, or windows-1252. GB2312
     and GBK are decoded as their superset GB18030 and ISO-8859-1 as
@@ -121,6 +143,11 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     """
     if not body:
         return ""
+    if not body.startswith((b"\xff\xfe", b"\xfe\xff")) and _NON_ASCII_RE.search(body):
+        try:
+            return body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
     try:
         return html_to_unicode(content_type, body, auto_detect_fun=_detect_encoding)[1]
     except Exception:  # noqa: BLE001 - a broken codec or header must not stop the crawl
@@ -170,6 +197,7 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     section = declared_section(declared) or (related[0]["section"] if related else related_section(tree))
     # Out with the teasers before anything reads the page's text (bylines, <time>s, body).
     strip_related_blocks(tree)
+    strip_furniture(tree, url)  # sign-up boxes and share bars inside the article
 
     domain = display_domain(url)
     site = site_name(declared)
@@ -179,18 +207,22 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     authors, byline = find_authors(tree, declared)
     summary = description(declared)
 
-    links = _link_texts(tree)
+    links = _link_texts(tree, url)
     drop = {text_key(t) for entry in related for t in (entry["title"], entry["teaser"]) if t}
     drop.update(text_key(t) for t in (title, h1_text, metas.get("og:title"), byline) if t)
     is_declared = bool(article) or metas.get("og:type", "").lower() == "article"
+    if is_listing_url(url):
+        return None  # a paginated or archive listing, whatever its metadata says
     published = published_date(tree, declared, url)  # before the body step changes the tree
-    lines, link_lines = _body(tree, url, drop, links["texts"], _reference(declared), second_opinion=is_declared)
+    lines, link_lines = _body(tree, url, drop, links, _reference(declared), declared=is_declared)
     lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
     words = count_words(body)
-    if not words or not (is_declared or _looks_like_article(lines, words, link_lines, links["chars"])):
+    if not words or is_teaser_run(lines, link_lines):
         return None
-    if not article and words < _MIN_WORDS and links["chars"] > 3 * len(body):
+    if not (is_declared or _looks_like_article(lines, words, links["chars"])):
+        return None
+    if not article and not has_prose(lines) and words < _MIN_WORDS and links["chars"] > 3 * len(body):
         return None  # og:type "article" on a page of links
 
     return {
@@ -246,22 +278,32 @@ def _parse(html: str | bytes, content_type: str | None) -> HtmlElement | None:
     if not html or html[:64].lstrip().startswith("%PDF") or not _TAG_RE.search(html, 0, _SNIFF_BYTES):
         return None
     html = _XML_DECL_RE.sub("", html, count=1)
-    for text in (html, _CONTROL_RE.sub("", html)):  # NUL and control characters make lxml refuse a str
-        try:
-            tree = _feed(text)
-        except (etree.LxmlError, ValueError):
-            continue
-        if tree is not None:
-            _truncate(tree)
-            return tree
-    return None
+    # NUL and control characters make lxml refuse a str, or a text set later from the tree's.
+    html = _CONTROL_RE.sub("", html)
+    try:
+        tree = _feed(html)
+    except (etree.LxmlError, ValueError):
+        return None
+    if tree is not None:
+        _truncate(tree)
+    return tree
 
 
 def _feed(html: str) -> HtmlElement | None:
     """The document of ``html`` as lxml.html builds it, parsed only as far as
     :func:`_truncate` keeps it: the parser is fed :data:`_FEED_CHARS` at a
     time until it has seen more than :data:`_MAX_ELEMENTS` elements. ``None``
-    for an empty document."""
+    for an empty document.
+
+    A document with fewer start tags than that (every element but the few the
+    parser implies needs one: fewer ``<`` than ``</`` plus the limit) is fed
+    at once to a parser that reports no events, the same tree at less cost.
+    """
+    if html.count("<") - html.count("</") + _IMPLIED_ELEMENTS <= _MAX_ELEMENTS:
+        whole = etree.HTMLParser(collect_ids=False, remove_comments=True, remove_pis=True)
+        whole.set_element_class_lookup(lxml.html.HtmlElementClassLookup())
+        whole.feed(html)
+        return whole.close()
     parser = etree.HTMLPullParser(events=("start",), collect_ids=False, remove_comments=True, remove_pis=True)
     parser.set_element_class_lookup(lxml.html.HtmlElementClassLookup())
     elements = 0
@@ -319,35 +361,47 @@ def _drop_following(element: HtmlElement, *, keep: bool) -> None:
 # --- Body -----------------------------------------------------------------------
 
 
-def _link_texts(tree: HtmlElement) -> dict:
-    """The normalized texts of the page's links of two words or more, and all links' length."""
+def _link_texts(tree: HtmlElement, url: str) -> dict:
+    """The normalized texts of the page's links of two words or more to other
+    pages of its own site (what teasers link to), and all links' length.
+
+    Links within the page (``href="#..."``: a table of contents) and to other
+    sites (sources, references) are left out of the texts: the headings they
+    point to and the lists they make are the article's own.
+    """
     texts: set[str] = set()
     chars = 0
+    site = SiteLinks(url)
     for link in tree.iter("a"):
         text = text_key(link.text_content())
         chars += len(text)
         if " " in text:
-            texts.add(text)
+            href = (link.get("href") or "").strip()
+            if href and not href.startswith("#") and href in site:
+                texts.add(text)
     return {"texts": texts, "chars": chars}
 
 
-def _body(tree: HtmlElement, url: str, drop: set[str], links: set[str],
-          reference: list[str], *, second_opinion: bool) -> tuple[list[str], int]:
+def _body(tree: HtmlElement, url: str, drop: set[str], links: dict,
+          reference: list[str], *, declared: bool) -> tuple[list[str], int]:
     """The body of ``tree`` as lines, and how many link lines were dropped from it.
 
     trafilatura's fast extraction first; when what is left of it after cleaning
-    looks doubtful (:func:`_doubtful`) and ``second_opinion`` is set (the page
-    declares itself an article: a listing page with little text is no reason to
-    run three extractors), trafilatura's recall mode, readability and the page's
-    JSON-LD text are candidates too, and :func:`crawler.article.bodies.choose` picks the
-    best supported one.
+    looks doubtful (:func:`_doubtful`) and the page declares itself an article
+    (``declared``) or the first body holds neither prose nor many links (so that
+    no article is dropped because one extractor missed its text), trafilatura's recall
+    mode, readability and the page's JSON-LD text are candidates too, and
+    :func:`crawler.article.bodies.choose` picks the best supported one.
     """
     def candidate(name: str, lines: list[str]) -> Candidate:
-        kept, link_lines = _clean_lines(lines, drop, links)
+        kept, link_lines = _clean_lines(lines, drop, links["texts"])
         return Candidate(name, _check_against(kept, reference), link_lines)
 
+    link_chars = links["chars"]
     first = candidate("trafilatura", trafilatura_lines(tree, url))
-    if not second_opinion or not _doubtful(first) or _too_big_to_compare(tree, first):
+    second_opinion = declared or not (has_prose(first.lines) or _not_worth_asking(tree, link_chars))
+    if not second_opinion or not (_doubtful(first) or _misses_prose(tree, first)) \
+            or _too_big_to_compare(tree, first):
         return first.lines, first.link_lines
     candidates = [
         first,
@@ -365,6 +419,34 @@ def _doubtful(candidate: Candidate) -> bool:
     counts = [count_words(line) for line in candidate.lines]
     prose = sum(count >= PROSE_WORDS for count in counts)
     return sum(counts) < _DOUBT_WORDS or prose < 3 or candidate.link_lines > 0.3 * (len(candidate.lines) + 1)
+
+
+def _misses_prose(tree: HtmlElement, candidate: Candidate) -> bool:
+    """Whether the page shows much more prose than ``candidate`` holds: its
+    paragraphs, list items and quotes of :data:`_SENTENCE_CHARS` characters or
+    more add up to over :data:`_MISSED_PROSE` times the candidate's characters
+    (characters, not words: cheap, and fair to scripts written without spaces)."""
+    limit = _MISSED_PROSE * sum(map(len, candidate.lines))
+    shown = 0
+    for element in _XPATH_PROSE_BLOCKS(tree):
+        length = len(element.text_content().strip())
+        if length >= _SENTENCE_CHARS:
+            shown += length
+            if shown > limit:
+                return True
+    return False
+
+
+def _not_worth_asking(tree: HtmlElement, link_chars: int) -> bool:
+    """Whether an undeclared page cannot hold an article that another extractor
+    would find: no paragraph and no text outside links is a sentence long
+    (:data:`_SENTENCE_CHARS`),
+    or half its text or more is in links (``link_chars`` of it). A listing is no
+    reason to run three extractors."""
+    body = tree.find("body")
+    if body is None or not _XPATH_SENTENCE(body):
+        return True
+    return 2 * link_chars >= len(fold_spaces(body.text_content()))
 
 
 def _too_big_to_compare(tree: HtmlElement, first: Candidate) -> bool:
@@ -482,11 +564,9 @@ def _with_standfirst(tree: HtmlElement, lines: list[str], summaries: tuple) -> l
     return lines
 
 
-def _looks_like_article(lines: list[str], words: int, link_lines: int, link_chars: int) -> bool:
-    """The verdict for pages without article metadata: enough prose, few links."""
+def _looks_like_article(lines: list[str], words: int, link_chars: int) -> bool:
+    """The verdict for pages without article metadata: enough words, and prose
+    (:func:`crawler.article.listing.has_prose`) or few links."""
     if words < _MIN_WORDS:
         return False
-    paragraphs = sum(count_words(line) >= 20 for line in lines)
-    if paragraphs < 2 or link_lines > 0.3 * (len(lines) + link_lines):
-        return False
-    return link_chars <= 3 * sum(len(line) for line in lines)
+    return has_prose(lines) or link_chars <= 3 * sum(len(line) for line in lines)
