@@ -26,7 +26,7 @@ never fetched (missed), hub fetches answered 200 and 304, and hub fetches per ne
 story. ::
 
     .venv/bin/python -m benchmarks.freshness [--minutes 5] [--publish-every 5] [--workers 1]
-        [--revisit-min 5] [--revisit-max 120] [--grace 30] [--seed 0] [--json]
+        [--revisit-min 15] [--revisit-max 300] [--grace 30] [--seed 0] [--json]
 
 Goal (issue 11): the adaptive crawl's median delay at most the poller's, with at
 most one third of its hub fetches.
@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--publish-every", type=float, default=5.0, metavar="SECONDS")
     parser.add_argument("--workers", type=int, default=1, help="worker processes per crawl")
-    parser.add_argument("--revisit-min", type=float, default=5.0)
-    parser.add_argument("--revisit-max", type=float, default=120.0)
+    parser.add_argument("--revisit-min", type=float, default=15.0)
+    parser.add_argument("--revisit-max", type=float, default=300.0)
     parser.add_argument("--grace", type=float, default=30.0,
                         help="stories live less than this before the stop are not counted")
     parser.add_argument("--seed", type=int, default=0)
