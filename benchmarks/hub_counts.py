@@ -1,7 +1,7 @@
 """What the hub gauges cost a scrape: counting hubs by kind, and revisits due and overdue.
 
-Starts its own redis-server on a free loopback port, writes N hubs the way the registry
-does (``Keys.hubs``: URL -> state JSON; ``Keys.hubs_due``: URL -> due time) and times
+Starts its own redis-server (:class:`crawler.cli.redisproc.PrivateRedis`), writes N hubs the
+way the registry does (``Keys.hubs``: URL -> state JSON; ``Keys.hubs_due``: URL -> due time) and times
 :func:`crawler.frontier.hubstats.hub_kinds` (an HSCAN of every hub: paid at most once per
 ``METRICS_HUBS_CACHE_SECONDS``) and :func:`~crawler.frontier.hubstats.revisits_due` (two
 ZCOUNTs: paid with the other gauges, at most once a second), best of ``--repeat``.
@@ -13,25 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 
 import redis
 
 from crawler.base.counters import HUB_KINDS
 from crawler.base.keys import Keys
+from crawler.cli.redisproc import PrivateRedis
 from crawler.frontier.hubstats import hub_kinds, revisits_due
 
 KEYS = Keys("news")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _fill(client: redis.Redis, hubs: int, now: float) -> None:
@@ -64,28 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hubs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    workdir = tempfile.mkdtemp(prefix="bench-hubs-")
-    port = _free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
-    try:
-        client = redis.Redis(port=port, decode_responses=True)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
+    with PrivateRedis() as server:
+        client = redis.Redis.from_url(server.url, decode_responses=True)
         seconds, _ = client.time()
         _fill(client, args.hubs, float(seconds))
         kinds = _best(lambda: hub_kinds(client, KEYS), args.repeat)
         due = _best(lambda: revisits_due(client, KEYS, overdue_seconds=300), args.repeat)
         print(f"{args.hubs} hubs: hubs by kind (HSCAN) {kinds:.2f} s, "
               f"revisits due and overdue (2 ZCOUNT) {due * 1000:.1f} ms")
-    finally:
-        proc.terminate()
-        proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,13 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import redis
 
 from crawler.base.keys import Keys
+from crawler.cli.redisproc import PrivateRedis
 from crawler.frontier.hubs import HubRegistry
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:
@@ -58,60 +51,47 @@ def main() -> None:
         def log_message(self, *_):
             pass
 
-    workdir = tempfile.mkdtemp(prefix="hub-due-")
-    port = _free_port()
-    server = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(port),
-                               "--bind", "127.0.0.1", "--save", "", "--dir", workdir],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    url = f"redis://127.0.0.1:{port}/0"
-    worker = None
-    try:
-        client = redis.Redis.from_url(url, decode_responses=True)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        keys = Keys("news")
-        client.sadd(keys.hosts, "127.0.0.1")
-        log = tempfile.TemporaryFile()
-        worker = subprocess.Popen([sys.executable, "-m", "crawler", "--redis-url", url, "worker",
-                                   "--metrics-port", "0", "-s", "FRONTIER_HOST_DELAY=0"],
-                                  stdout=log, stderr=subprocess.STDOUT,
-                                  env={**os.environ, "CRAWLER_ALLOW_PRIVATE_NETWORKS": "1"})
-        while not client.zcard(keys.workers):
-            time.sleep(0.2)
-        time.sleep(3)  # idle: nothing queued
-        hubs = HubRegistry(client, keys)
-        base = f"http://127.0.0.1:{site.server_port}"
-        due = {}
-        for n in range(args.hubs):
-            delay = 1.0 + args.spread * n / args.hubs + 0.37 * (n % 3)
-            now = hubs.now()
-            hubs.add(f"{base}/hub{n}.xml", "feed", due=now + delay)
-            due[f"/hub{n}.xml"] = now + delay
-        time.sleep(args.spread + 5)
-        delays = sorted(fetched[path][0] - when for path, when in due.items() if path in fetched)
-        once = sum(1 for path in due if len(fetched.get(path, [])) == 1)
-        q95 = delays[min(len(delays) - 1, int(0.95 * len(delays)))] if delays else None
-        print(json.dumps({
-            "hubs": args.hubs, "fetched_once": once, "fetched": len(delays),
-            "delay_after_due_seconds": {
-                "median": round(statistics.median(delays), 3) if delays else None,
-                "p95": None if q95 is None else round(q95, 3),
-                "max": round(delays[-1], 3) if delays else None},
-        }))
-    finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(60)
-        site.shutdown()
-        server.terminate()
-        server.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
+    with PrivateRedis() as server:
+        site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        url = server.url
+        worker = None
+        try:
+            client = redis.Redis.from_url(url, decode_responses=True)
+            keys = Keys("news")
+            client.sadd(keys.hosts, "127.0.0.1")
+            log = tempfile.TemporaryFile()
+            worker = subprocess.Popen([sys.executable, "-m", "crawler", "--redis-url", url, "worker",
+                                       "--metrics-port", "0", "-s", "FRONTIER_HOST_DELAY=0"],
+                                      stdout=log, stderr=subprocess.STDOUT,
+                                      env={**os.environ, "CRAWLER_ALLOW_PRIVATE_NETWORKS": "1"})
+            while not client.zcard(keys.workers):
+                time.sleep(0.2)
+            time.sleep(3)  # idle: nothing queued
+            hubs = HubRegistry(client, keys)
+            base = f"http://127.0.0.1:{site.server_port}"
+            due = {}
+            for n in range(args.hubs):
+                delay = 1.0 + args.spread * n / args.hubs + 0.37 * (n % 3)
+                now = hubs.now()
+                hubs.add(f"{base}/hub{n}.xml", "feed", due=now + delay)
+                due[f"/hub{n}.xml"] = now + delay
+            time.sleep(args.spread + 5)
+            delays = sorted(fetched[path][0] - when for path, when in due.items() if path in fetched)
+            once = sum(1 for path in due if len(fetched.get(path, [])) == 1)
+            q95 = delays[min(len(delays) - 1, int(0.95 * len(delays)))] if delays else None
+            print(json.dumps({
+                "hubs": args.hubs, "fetched_once": once, "fetched": len(delays),
+                "delay_after_due_seconds": {
+                    "median": round(statistics.median(delays), 3) if delays else None,
+                    "p95": None if q95 is None else round(q95, 3),
+                    "max": round(delays[-1], 3) if delays else None},
+            }))
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(60)
+            site.shutdown()
 
 
 if __name__ == "__main__":
