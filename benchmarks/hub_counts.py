@@ -3,8 +3,8 @@
 Starts its own redis-server (:class:`crawler.cli.redisproc.PrivateRedis`), writes N hubs the
 way the registry does (``Keys.hubs``: URL -> state JSON; ``Keys.hubs_due``: URL -> due time) and times
 :func:`crawler.frontier.hubstats.hub_kinds` (an HSCAN of every hub: paid at most once per
-``METRICS_HUBS_CACHE_SECONDS``) and :func:`~crawler.frontier.hubstats.revisits_due` (two
-ZCOUNTs: paid with the other gauges, at most once a second), best of ``--repeat``.
+``METRICS_HUBS_CACHE_SECONDS``) and :func:`~crawler.frontier.hubstats.revisits_due` (four
+ZCOUNTs and the lost visits: paid with the other gauges, at most once a second), best of ``--repeat``.
 
     .venv/bin/python benchmarks/hub_counts.py [--hubs 100000] [--repeat 3]
 """
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         kinds = _best(lambda: hub_kinds(client, KEYS), args.repeat)
         due = _best(lambda: revisits_due(client, KEYS, overdue_seconds=300), args.repeat)
         print(f"{args.hubs} hubs: hubs by kind (HSCAN) {kinds:.2f} s, "
-              f"revisits due and overdue (2 ZCOUNT) {due * 1000:.1f} ms")
+              f"revisits due and overdue (4 ZCOUNT) {due * 1000:.1f} ms")
     return 0
 
 

@@ -28,7 +28,8 @@ from crawler.base.counters import HUB_KINDS, HUB_RESULTS
 from crawler.base.urls import canonical_url_for, is_http_url, site_of
 from crawler.frontier.codec import seed_payload
 from crawler.frontier.config import FrontierConfig
-from crawler.frontier.revisit import initial_interval, plan_visit
+from crawler.frontier.hubstats import hub_kinds, revisits_due
+from crawler.frontier.revisit import initial_interval, plan_visit, requeue_after
 
 if TYPE_CHECKING:
     import redis
@@ -58,15 +59,10 @@ MAX_URL_LENGTH = 2048
 MAX_VALIDATOR_LENGTH = 512
 # Due hubs one HUBS_DUE call queues.
 RELEASE_LIMIT = 100
+# Due times read at once while looking for the next one that is not a queued visit's.
+_NEXT_DUE_BATCH = 100
 # Times a record_visit re-reads a hub whose state changed under it before giving up.
 _CAS_TRIES = 8
-
-
-def requeue_after(config: FrontierConfig) -> float:
-    """Seconds after which a queued hub visit that was never recorded counts as lost and
-    is queued again: longer than a request can stay leased and retried
-    (``FRONTIER_LEASE_SECONDS * FRONTIER_MAX_ATTEMPTS``), and at least 10 minutes."""
-    return max(config.lease_seconds * config.max_attempts, 600.0)
 
 
 def _validator(value: str | None) -> str | None:
@@ -409,27 +405,31 @@ class HubRegistry:
         return sorted(self._read_all()[1], key=lambda hub: (hub.site, hub.kind, hub.url))
 
     def counts(self) -> HubCounts:
-        """The hubs by kind, due, overdue, queued, retired, and the next due time (one round trip)."""
-        now, hubs = self._read_all()
-        by_kind = dict.fromkeys(HUB_KINDS, 0)
-        retired = due_now = overdue = 0
-        upcoming: list[float] = []
-        for hub in hubs:
-            if hub.retired:
-                retired += 1
-                continue
-            by_kind[hub.kind] += 1
-            if hub.next_due is None:
-                continue
-            if hub.next_due <= now:
-                due_now += 1
-                if hub.next_due <= now - self.config.revisit_overdue:
-                    overdue += 1
-            else:
-                upcoming.append(hub.next_due)
+        """The hubs by kind and retired (:func:`crawler.frontier.hubstats.hub_kinds`, a scan
+        of every hub), due and overdue (:func:`~crawler.frontier.hubstats.revisits_due`),
+        queued, and the next due time, at one Redis time: the counts the metrics read too."""
+        now = self.now()
+        by_kind, retired = hub_kinds(self.client, self.keys)
+        due_now, overdue = revisits_due(self.client, self.keys, overdue_seconds=self.config.revisit_overdue,
+                                        requeue_after=requeue_after(self.config), now=now)
         return HubCounts(by_kind=by_kind, retired=retired, due_now=due_now, overdue=overdue,
-                         queued=sum(1 for hub in hubs if hub.queued_at is not None and not hub.retired),
-                         next_due=min(upcoming, default=None), now=now)
+                         queued=self.client.zcard(self.keys.hubs_queued), next_due=self._next_due(now),
+                         now=now)
+
+    def _next_due(self, now: float) -> float | None:
+        """The earliest due time after ``now`` of a hub whose visit is not queued (a queued
+        one's ``hubs_due`` time is when it may be queued again, not a due time)."""
+        start = 0
+        while True:
+            batch = self.client.zrangebyscore(self.keys.hubs_due, f"({now}", "+inf", start=start,
+                                              num=_NEXT_DUE_BATCH, withscores=True)
+            if not batch:
+                return None
+            queued = self.client.zmscore(self.keys.hubs_queued, [url for url, _ in batch])
+            for (_, due), since in zip(batch, queued):
+                if since is None:
+                    return due
+            start += len(batch)
 
     # --- the schedule -------------------------------------------------------
 

@@ -2,11 +2,13 @@
 
 Reads what the hub registry (:mod:`crawler.frontier.hubs`) writes, directly:
 ``Keys.hubs`` (HASH hub URL -> its state as JSON, with at least ``kind`` and
-``retired_at``) and ``Keys.hubs_due`` (ZSET hub URL -> when its next visit is
-due, Redis time; retired hubs are not in it). Nothing here writes.
+``retired_at``), ``Keys.hubs_due`` (ZSET hub URL -> when its next visit is
+due, Redis time; retired hubs are not in it) and ``Keys.hubs_queued`` (ZSET hub
+URL -> when its due visit was queued). Nothing here writes. The registry and
+the metrics both count through these functions.
 
 Counting hubs by kind reads every entry of ``Keys.hubs`` (HSCAN, O(hubs)),
-while due and overdue are two ZCOUNTs (O(log hubs)): :class:`HubStats` reads
+while due and overdue are four ZCOUNTs (O(log hubs)) and a look at the lost visits: :class:`HubStats` reads
 the second on every call and the first at most once per ``kinds_seconds``.
 """
 
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING
 
 from crawler.base.counters import HUB_KINDS
 from crawler.frontier import defaults
+from crawler.frontier.config import FrontierConfig
+from crawler.frontier.revisit import requeue_after
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,6 +38,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["HubCounts", "HubStats", "hub_counts", "hub_kinds", "revisits_due"]
 
 _SCAN_BATCH = 1000
+_REQUEUE_AFTER = requeue_after(FrontierConfig())
 
 
 @dataclass(frozen=True)
@@ -54,17 +59,32 @@ def _redis_now(client: redis.Redis) -> float:
 
 
 def revisits_due(client: redis.Redis, keys: Keys, *, overdue_seconds: float,
-                 now: float | None = None) -> tuple[int, int]:
+                 requeue_after: float = _REQUEUE_AFTER, now: float | None = None) -> tuple[int, int]:
     """``(due, overdue)``: hubs whose next visit is due at ``now`` (default: Redis' clock,
     the clock the due times are written in), and those due before ``now - overdue_seconds``.
-    A visit is due until it is recorded, queued or not."""
+
+    A visit is due until it is recorded, queued or not. A queued visit counts from when it
+    was queued (``Keys.hubs_queued``): HUBS_DUE moves its ``Keys.hubs_due`` time
+    ``requeue_after`` seconds ahead (:func:`crawler.frontier.revisit.requeue_after`, when
+    it is queued again as lost), so the two sets are added up, less the lost visits that
+    stand in both.
+    """
     if now is None:
         now = _redis_now(client)
     pipe = client.pipeline(transaction=False)
-    pipe.zcount(keys.hubs_due, "-inf", now)
-    pipe.zcount(keys.hubs_due, "-inf", f"({now - overdue_seconds}")
-    due, overdue = pipe.execute()
-    return int(due), int(overdue)
+    for key in (keys.hubs_due, keys.hubs_queued):
+        pipe.zcount(key, "-inf", now)
+        pipe.zcount(key, "-inf", f"({now - overdue_seconds}")
+    # Only a visit queued requeue_after ago or more has its due time back in the past.
+    pipe.zrangebyscore(keys.hubs_queued, "-inf", now - requeue_after)
+    due, overdue, queued, queued_overdue, lost = pipe.execute()
+    if lost:
+        for score in client.zmscore(keys.hubs_due, lost):
+            if score is not None and score <= now:
+                due -= 1
+                if score < now - overdue_seconds:
+                    overdue -= 1
+    return int(due + queued), int(overdue + queued_overdue)
 
 
 def hub_kinds(client: redis.Redis, keys: Keys) -> tuple[dict[str, int], int]:
@@ -94,10 +114,11 @@ def hub_kinds(client: redis.Redis, keys: Keys) -> tuple[dict[str, int], int]:
 
 def hub_counts(client: redis.Redis, keys: Keys, *,
                overdue_seconds: float = defaults.FRONTIER_REVISIT_OVERDUE,
-               now: float | None = None) -> HubCounts:
+               requeue_after: float = _REQUEUE_AFTER, now: float | None = None) -> HubCounts:
     """Every count at once (:func:`hub_kinds` and :func:`revisits_due`)."""
     by_kind, retired = hub_kinds(client, keys)
-    due, overdue = revisits_due(client, keys, overdue_seconds=overdue_seconds, now=now)
+    due, overdue = revisits_due(client, keys, overdue_seconds=overdue_seconds,
+                                requeue_after=requeue_after, now=now)
     return HubCounts(by_kind=by_kind, retired=retired, due=due, overdue=overdue)
 
 
@@ -110,10 +131,12 @@ class HubStats:
 
     def __init__(self, client: redis.Redis, keys: Keys, *,
                  overdue_seconds: float = defaults.FRONTIER_REVISIT_OVERDUE,
+                 requeue_after: float = _REQUEUE_AFTER,
                  kinds_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.keys = keys
         self.overdue_seconds = overdue_seconds
+        self.requeue_after = requeue_after
         self.kinds_seconds = kinds_seconds
         self.clock = clock
         self._lock = threading.Lock()
@@ -127,5 +150,6 @@ class HubStats:
                 self._kinds = hub_kinds(self.client, self.keys)
                 self._kinds_at = now
             by_kind, retired = self._kinds
-        due, overdue = revisits_due(self.client, self.keys, overdue_seconds=self.overdue_seconds)
+        due, overdue = revisits_due(self.client, self.keys, overdue_seconds=self.overdue_seconds,
+                                    requeue_after=self.requeue_after)
         return HubCounts(by_kind=dict(by_kind), retired=retired, due=due, overdue=overdue)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAST_KINDS", "GROW", "JITTER", "SHRINK", "SLOW_START", "Visit", "failure_delay",
-    "initial_interval", "jittered", "next_interval", "plan_visit",
+    "initial_interval", "jittered", "next_interval", "plan_visit", "requeue_after",
 ]
 
 #: Kinds whose interval starts at FRONTIER_REVISIT_MIN; the others start at SLOW_START times it.
@@ -121,3 +121,10 @@ def plan_visit(interval: float, failures: int, result: str, config: FrontierConf
     if failures >= config.hub_max_failures:
         return Visit(interval, failures, None, True)
     return Visit(interval, failures, jittered(failure_delay(interval, failures, config), rng), False)
+
+
+def requeue_after(config: FrontierConfig) -> float:
+    """Seconds after which a queued hub visit that was never recorded counts as lost and
+    is queued again: longer than a request can stay leased and retried
+    (``FRONTIER_LEASE_SECONDS * FRONTIER_MAX_ATTEMPTS``), and at least 10 minutes."""
+    return max(config.lease_seconds * config.max_attempts, 600.0)

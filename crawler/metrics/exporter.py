@@ -14,6 +14,8 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from crawler.frontier import defaults
+from crawler.frontier.config import FrontierConfig
+from crawler.frontier.revisit import requeue_after
 from crawler.store.delivery import delivery_status
 from crawler.frontier.core import Frontier
 from crawler.frontier.hubstats import HubStats
@@ -135,11 +137,13 @@ class MetricsExporter:
 
     def __init__(self, config: MetricsConfig, stats: StatsCollector, frontier: Frontier,
                  *, worker_timeout: float = defaults.FRONTIER_WORKER_TIMEOUT,
-                 revisit_overdue: float = defaults.FRONTIER_REVISIT_OVERDUE) -> None:
+                 revisit_overdue: float = defaults.FRONTIER_REVISIT_OVERDUE,
+                 hub_requeue_after: float = requeue_after(FrontierConfig())) -> None:
         self.config = config
         self.registry = CollectorRegistry(auto_describe=True)
         spider = frontier.keys.spider
         hubs = HubStats(frontier.client, frontier.keys, overdue_seconds=revisit_overdue,
+                        requeue_after=hub_requeue_after,
                         kinds_seconds=config.hubs_cache_seconds)
         self.collector = CrawlCollector(stats, frontier, spider,
                                         cache_seconds=config.cache_seconds,
@@ -175,7 +179,8 @@ class MetricsExporter:
             raise NotConfigured("METRICS_PORT is not set")
         frontier = Frontier.for_crawler(crawler)
         ext = cls(config, crawler.stats, frontier, worker_timeout=frontier.config.worker_timeout,
-                  revisit_overdue=frontier.config.revisit_overdue)
+                  revisit_overdue=frontier.config.revisit_overdue,
+                  hub_requeue_after=requeue_after(frontier.config))
         ext.crawler = crawler
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

@@ -34,6 +34,30 @@ def test_counts_by_kind_retired_due_and_overdue(r):
         retired=1, due=3, overdue=1)
 
 
+def test_visits_queued_and_not_yet_recorded_stay_due_once(redis_url, r):
+    """A released visit waits in its host's queue: HUBS_DUE moved its due time to when it may
+    be queued again, yet it is due (and overdue, once queued long enough) until recorded;
+    a lost visit, whose due time came back, counts once."""
+    from crawler.frontier.config import FrontierConfig
+    from crawler.frontier.hubs import HubRegistry
+    from crawler.frontier.revisit import requeue_after
+
+    config = FrontierConfig(redis_url=redis_url)
+    registry = HubRegistry(r, KEYS, config)
+    for n in range(3):
+        registry.add(f"https://s.example/feed{n}", "feed")
+    assert registry.release_due() == 3
+    now = _now(r)
+    assert hub_counts(r, KEYS, overdue_seconds=300, now=now).due == 3
+    r.zadd(KEYS.hubs_queued, {"https://s.example/feed0": now - 400})  # queued 400 s ago: overdue
+    lost = now - requeue_after(config) - 10  # queued so long ago that it is lost
+    r.zadd(KEYS.hubs_queued, {"https://s.example/feed1": lost})
+    r.zadd(KEYS.hubs_due, {"https://s.example/feed1": lost + requeue_after(config)})
+    counts = hub_counts(r, KEYS, overdue_seconds=300, requeue_after=requeue_after(config), now=now)
+    assert (counts.due, counts.overdue) == (3, 2)
+    assert (registry.counts().due_now, registry.counts().overdue) == (3, 2)
+
+
 def test_an_empty_crawl_has_every_kind_at_zero(r):
     assert hub_counts(r, KEYS, overdue_seconds=300) == HubCounts(
         by_kind=dict.fromkeys(("home", "front", "feed", "sitemap", "news-sitemap"), 0))
