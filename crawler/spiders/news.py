@@ -149,8 +149,7 @@ class NewsSpider(scrapy.Spider):
         section front (a listing linked from a home page or front)."""
         article = extract_article(response.body, response.url, content_type=content_type)
         links = self.links.extract_links(response)
-        hubs = [(url, "feed") for url in feed_links(response.selector.root, response.url)
-                if url_host(url) in allowed]
+        hubs = self._feeds(response, allowed)
         front = (article is None and response.meta.get("discovered_via") in ("home", "front")
                  and is_front(response.url, [(link.url, link.text) for link in links], is_article=False))
         if front:
@@ -185,10 +184,15 @@ class NewsSpider(scrapy.Spider):
             wake_engine(self.crawler)  # they were queued in Redis, not through the scheduler
         return unqueued
 
+    @staticmethod
+    def _feeds(response: TextResponse, allowed: set[str]) -> list[tuple[str, str]]:
+        """The feeds a page names on the crawl's sites, as hubs to register."""
+        return [(url, "feed") for url in feed_links(response.selector.root, response.url)
+                if url_host(url) in allowed]
+
     def _hub_links(self, response: TextResponse, allowed: set[str]) -> list[str]:
         """The links of an HTML hub (feeds it names are registered as hubs on the way)."""
-        feeds = [(url, "feed") for url in feed_links(response.selector.root, response.url)
-                 if url_host(url) in allowed]
+        feeds = self._feeds(response, allowed)
         if feeds:
             self.hubs.discover(feeds)
         return [link.url for link in self.links.extract_links(response)]
