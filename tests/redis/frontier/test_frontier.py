@@ -7,7 +7,7 @@ import pickle
 import time
 
 import pytest
-from scrapy import Request, Spider
+from scrapy import Request
 
 from crawler.frontier.codec import encode_request
 from crawler.base.connection import connect
@@ -15,16 +15,7 @@ from crawler.frontier.core import Frontier, QueueEntry
 from crawler.frontier.queue import LeasedQueue
 from crawler.base.keys import Keys
 from crawler.base.urls import fingerprint, url_host
-
-
-class _Spider(Spider):
-    name = "news"
-
-    def parse(self, response):
-        pass
-
-    def on_error(self, failure):
-        pass
+from tests.support.spiders import CallbackSpider
 
 
 def _entry(url: str, priority: int = 0) -> QueueEntry:
@@ -148,7 +139,7 @@ def test_budget_limits_leases(frontier, r):
 
 
 def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
-    spider = _Spider()
+    spider = CallbackSpider()
     queue = LeasedQueue(frontier.client, spider, frontier.keys.queue_prefix, frontier=frontier,
                         worker_id="w", lease_seconds=30)
     # Written by hand into the queue of one host, as an attacker or a bug might.
@@ -171,7 +162,7 @@ def test_corrupt_and_pickled_entries_are_skipped_and_counted(frontier, r):
 
 
 def test_a_worker_skips_requests_it_pushed_without_fingerprinting_them_again(frontier):
-    queue = LeasedQueue(frontier.client, _Spider(), frontier.keys.queue_prefix, frontier=frontier,
+    queue = LeasedQueue(frontier.client, CallbackSpider(), frontier.keys.queue_prefix, frontier=frontier,
                         worker_id="w", lease_seconds=30)
     computed = []
 

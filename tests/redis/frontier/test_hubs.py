@@ -7,7 +7,6 @@ import threading
 
 import pytest
 import redis
-import scrapy
 from scrapy.utils.test import get_crawler
 
 from crawler.base.keys import Keys
@@ -17,23 +16,14 @@ from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
 from crawler.frontier.hubs import HUB_MAX_BYTES, HUB_PRIORITY, SITEMAP_MAX_BYTES, HubRegistry, hub_payload, requeue_after
 from tests.support.engine import stand_in_engine
+from tests.support.spiders import CallbackSpider
 
 KEYS = Keys("news")
 CONFIG = FrontierConfig(host_delay=0.0, revisit_min=300.0, revisit_max=86400.0, hub_max_failures=3)
 FEED = "http://news.example/feed.xml"
 
 
-class _Spider(scrapy.Spider):
-    name = "news"
-
-    def parse(self, response):
-        pass
-
-    def on_error(self, failure):
-        pass
-
-
-SPIDER = _Spider()
+SPIDER = CallbackSpider()
 
 
 @pytest.fixture
@@ -198,7 +188,7 @@ def test_hub_payload_drops_validators_unfit_for_a_header():
 
 @pytest.fixture
 def scheduler(redis_url):
-    crawler = get_crawler(_Spider, settings_dict={"REDIS_URL": redis_url, "FRONTIER_HOST_DELAY": 0})
+    crawler = get_crawler(CallbackSpider, settings_dict={"REDIS_URL": redis_url, "FRONTIER_HOST_DELAY": 0})
     crawler.engine = stand_in_engine()
     scheduler = Scheduler.from_crawler(crawler)
     crawler.spider = crawler._create_spider()

@@ -7,7 +7,6 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import scrapy
 from scrapy.http import Request, TextResponse
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
@@ -19,6 +18,7 @@ from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
 from crawler.frontier.hubs import HubRegistry
 from crawler.worker.hubs import MAX_SITEMAP_DEPTH, HubReader
+from tests.support.spiders import CallbackSpider
 
 KEYS = Keys("news")
 CONFIG = FrontierConfig(host_delay=0.0, revisit_min=300.0, revisit_max=86400.0, max_article_age=2 * 86400.0)
@@ -26,28 +26,18 @@ SITE = "http://news.example"
 NOW = datetime.now(timezone.utc)
 
 
-class _Spider(scrapy.Spider):
-    name = "news"
-
-    def parse(self, response):
-        pass
-
-    def on_error(self, failure):
-        pass
-
-
 @pytest.fixture
 def reader(r):
     frontier = Frontier(r, KEYS, config=CONFIG)
     frontier.add_hosts(["news.example"])
-    stats = MemoryStatsCollector(get_crawler(_Spider))
+    stats = MemoryStatsCollector(get_crawler(CallbackSpider))
     return HubReader(frontier, HubRegistry(r, KEYS, CONFIG), stats, max_article_age=CONFIG.max_article_age,
                      priority=50, hub_max_bytes=2**20)
 
 
 def _response(reader, url, kind, body, cls=TextResponse, **meta):
     payload = reader.registry.request(url)
-    request = decode_request(payload, _Spider()) if payload else Request(url, meta={"hub": kind})
+    request = decode_request(payload, CallbackSpider()) if payload else Request(url, meta={"hub": kind})
     request = request.replace(meta={**request.meta, **meta})
     return cls(url, body=body, request=request, headers={"ETag": '"v1"'}, encoding="utf-8")
 
@@ -77,7 +67,7 @@ def test_a_feed_visit_queues_fresh_links_of_the_site_and_records_them(reader, r)
     response = _response(reader, feed, "feed", body)
     reading = reader.read(response, "feed", allowed=reader.frontier.hosts())
     assert [link.url for link in reading.links] == [f"{SITE}/a.html", f"{SITE}/d.html"]
-    assert reader.visit(response, reading, _Spider()) == []
+    assert reader.visit(response, reading, CallbackSpider()) == []
     assert _queued_urls(r) == [f"{SITE}/a.html", f"{SITE}/d.html"]
     stats = reader.stats.get_stats()
     assert stats[Stat.HUB_ENTRIES_TOO_OLD] == 1 and stats[Stat.HUB_ENTRIES_OFFSITE] == 1
@@ -94,7 +84,7 @@ def test_a_feed_visit_queues_fresh_links_of_the_site_and_records_them(reader, r)
     assert again.request.headers.get("If-None-Match") == b'"v1"'
     reading = reader.read(again, "feed", allowed=reader.frontier.hosts())
     assert reading.links == []
-    reader.visit(again, reading, _Spider())
+    reader.visit(again, reading, CallbackSpider())
     assert reader.registry.get(feed).last_result == "unchanged"
     assert reader.registry.get(feed).interval > hub.interval
 
@@ -105,7 +95,7 @@ def test_links_already_seen_make_an_unchanged_visit(reader, r):
     for n, extra in enumerate(["", "<!-- a clock: 12:00:01 -->"]):
         body = _rss((f"{SITE}/a.html", _rfc822(NOW))).replace(b"</rss>", extra.encode() + b"</rss>")
         response = _response(reader, feed, "feed", body)
-        reader.visit(response, reader.read(response, "feed", allowed={"news.example"}), _Spider())
+        reader.visit(response, reader.read(response, "feed", allowed={"news.example"}), CallbackSpider())
     hub = reader.registry.get(feed)
     assert (hub.visits, hub.last_result, hub.new_links, hub.total_new_links) == (2, "unchanged", 0, 1)
 
@@ -119,7 +109,7 @@ def test_a_sitemap_that_is_a_news_sitemap_becomes_one(reader, r):
             f'</url></urlset>').encode()
     response = _response(reader, url, "sitemap", gzip.compress(body))
     reading = reader.read(response, "sitemap", allowed={"news.example"})
-    reader.visit(response, reading, _Spider())
+    reader.visit(response, reading, CallbackSpider())
     hub = reader.registry.get(url)
     assert (hub.kind, hub.last_result) == ("news-sitemap", "changed")
     assert _queued_urls(r) == [f"{SITE}/n.html"]
@@ -136,7 +126,7 @@ def test_a_sitemap_index_queues_fresh_children_and_stops_nesting(reader, r):
     response = _response(reader, url, "sitemap", body)
     reading = reader.read(response, "sitemap", allowed={"news.example"})
     assert reading.children == [f"{SITE}/new.xml"]
-    reader.visit(response, reading, _Spider())
+    reader.visit(response, reading, CallbackSpider())
     (child,) = [json.loads(item) for key in r.scan_iter(KEYS.queue_prefix + "*") for item in r.zrange(key, 0, -1)]
     assert (child["url"], child["meta"]["hub_child"], child["meta"]["sitemap_depth"]) == (f"{SITE}/new.xml", True, 1)
     deep = _response(reader, url, "sitemap", body, sitemap_depth=MAX_SITEMAP_DEPTH)
@@ -149,7 +139,7 @@ def test_a_broken_feed_and_a_failed_fetch_are_errors_that_back_off(reader, r):
     response = _response(reader, feed, "feed", b"\x00\x01 not a feed", cls=TextResponse)
     reading = reader.read(response, "feed", allowed={"news.example"})
     assert reading.error
-    reader.visit(response, reading, _Spider())
+    reader.visit(response, reading, CallbackSpider())
     assert reader.registry.get(feed).failures == 1
     reader.failed(Request(feed, meta={"hub": "feed"}), "HttpError: 404")
     hub = reader.registry.get(feed)

@@ -6,25 +6,16 @@ import json
 import pickle
 
 import pytest
-from scrapy import Request, Spider
+from scrapy import Request
 
 from crawler.frontier.codec import (
     CorruptRequest, UnserializableRequest, decode_request, encode_request, seed_payload,
 )
-
-
-class _Spider(Spider):
-    name = "news"
-
-    def parse(self, response):
-        pass
-
-    def on_error(self, failure):
-        pass
+from tests.support.spiders import CallbackSpider
 
 
 def test_codec_round_trip_keeps_everything():
-    spider = _Spider()
+    spider = CallbackSpider()
     request = Request("https://example.com/a?x=1", method="POST", body=b"\x00\xffbody",
                       headers={"X-Test": "v"}, meta={"depth": 2, "tags": ["a"]}, priority=7,
                       callback=spider.parse, errback=spider.on_error, cb_kwargs={"k": 1},
@@ -41,7 +32,7 @@ def test_codec_refuses_what_json_cannot_hold():
     with pytest.raises(UnserializableRequest, match="JSON-serializable"):
         encode_request(Request("https://example.com/", meta={"obj": object()}))
     with pytest.raises(UnserializableRequest, match="spider methods"):
-        encode_request(Request("https://example.com/", callback=lambda r: None), _Spider())
+        encode_request(Request("https://example.com/", callback=lambda r: None), CallbackSpider())
 
 
 @pytest.mark.parametrize("raw", [
