@@ -15,6 +15,7 @@ from crawler.base.counters import HUB_KINDS
 from crawler.base.urls import canonical_url_for, url_host
 from crawler.frontier.hubs import HubRegistry
 from crawler.frontier.seeding import SeedError, check_url, is_home_url, printable
+from crawler.cli.status import duration
 
 if TYPE_CHECKING:
     from crawler.frontier.core import Frontier
@@ -76,14 +77,7 @@ def _ago(now: float, when: float | None) -> str:
 
 
 def _duration(seconds: float) -> str:
-    seconds = max(seconds, 0.0)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
+    return duration(seconds, days=True)  # hub intervals reach FRONTIER_REVISIT_MAX and beyond
 
 
 def _next_due(now: float, hub: Hub) -> str:

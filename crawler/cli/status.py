@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from crawler.store.delivery import DeliveryStatus
     from crawler.store.freshness import Freshness
 
-__all__ = ["render_status", "status_dict"]
+__all__ = ["duration", "render_status", "status_dict"]
 
 
 def delivery_dict(delivery: DeliveryStatus) -> dict:
@@ -79,12 +79,15 @@ def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None,
     }
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float, *, days: bool = False) -> str:
+    """``seconds`` for a person: "42 s", "5 min", "3.5 h", and with ``days`` "2.1 d" from 48 h on."""
     seconds = max(seconds, 0.0)
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
+    if days and seconds >= 172800:
+        return f"{seconds / 86400:.1f} d"
     return f"{seconds / 3600:.1f} h"
 
 
@@ -100,7 +103,7 @@ def render_status(counts: FrontierCounts, *, as_json: bool = False, file=None,
     capacity = data["seen_capacity"]
     paused = data["paused"]
     if paused:
-        since = "" if paused["since"] is None else f" for {_duration(time.time() - paused['since'])}"
+        since = "" if paused["since"] is None else f" for {duration(time.time() - paused['since'])}"
         table.add_row("[bold red]paused[/]", f"[bold red]{escape(paused['reason'])}{since}[/]: "
                       f"{escape(paused['detail'])}; workers lease no new requests until it drains")
     for label, key in (("queued", "queued"), ("in flight", "in_flight"), ("seen", "seen"),
@@ -156,14 +159,14 @@ def _hub_rows(table: Table, hubs: dict) -> None:
         due += f", [bold red]{hubs['overdue']} overdue[/]: too few workers for the schedule"
     table.add_row("hubs due now", due)
     if hubs["next_due_in"] is not None:
-        table.add_row("next hub due in", _duration(hubs["next_due_in"]))
+        table.add_row("next hub due in", duration(hubs["next_due_in"]))
 
 
 def _freshness_rows(table: Table, fresh: dict) -> None:
     age = fresh["newest_article_age_seconds"]
-    table.add_row("newest article", "none stored" if age is None else f"{_duration(age)} ago")
+    table.add_row("newest article", "none stored" if age is None else f"{duration(age)} ago")
     delay = fresh["median_capture_delay_seconds"]
     if delay is not None:
-        table.add_row("capture delay", f"median {_duration(delay)} from publication "
+        table.add_row("capture delay", f"median {duration(delay)} from publication "
                       f"({fresh['capture_delays_sampled']} of the last {fresh['articles_sampled']} articles "
                       f"name their time)")
