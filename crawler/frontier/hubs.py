@@ -263,6 +263,15 @@ class HubRegistry:
         secs, micros = reply
         return secs + micros / 1e6
 
+    def _state_and_time(self, url: str) -> tuple[str | None, float]:
+        """Hub ``url``'s stored state (None when unknown) and Redis' clock, in one round trip:
+        what a compare-and-set write (HUB_SET) starts from."""
+        with pipeline(self.client) as pipe:
+            pipe.hget(self.keys.hubs, url)
+            self._now(pipe)
+            raw, reply = pipe.execute()
+        return raw, self._time(reply)
+
     def now(self) -> float:
         """Redis' clock (unix seconds): the clock of every due time."""
         return self._time(self.client.time())
@@ -288,11 +297,7 @@ class HubRegistry:
         """
         url = canonical_url_for(url)
         for _ in range(_CAS_TRIES):
-            with pipeline(self.client) as pipe:
-                pipe.hget(self.keys.hubs, url)
-                self._now(pipe)
-                raw, reply = pipe.execute()
-            now = self._time(reply)
+            raw, now = self._state_and_time(url)
             when = due if due is not None else now + (delay or 0.0)
             if raw is None:
                 hub = self._new_state(url, kind, site, now)
@@ -478,16 +483,12 @@ class HubRegistry:
         new_links = max(int(new_links), 0)
         url = canonical_url_for(url)
         for _ in range(_CAS_TRIES):
-            with pipeline(self.client) as pipe:
-                pipe.hget(self.keys.hubs, url)
-                self._now(pipe)
-                raw, reply = pipe.execute()
+            raw, now = self._state_and_time(url)
             if raw is None:
                 return None
             hub = _parse_state(url, raw, None, None)
             if hub is None:
                 return None
-            now = self._time(reply)
             plan = plan_visit(hub.interval, hub.failures, result, self.config)
             changes: dict[str, Any] = {
                 "interval": plan.interval, "failures": plan.failures, "last_visit": now,

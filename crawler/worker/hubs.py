@@ -144,7 +144,7 @@ class HubReader:
         reading = HubReading(kind=kind, content_hash=hashlib.sha1(response.body).hexdigest())
         if reading.content_hash == response.meta.get("hub_hash"):
             return reading  # the same bytes as last time: nothing new, nothing to parse
-        if kind in ("feed",):
+        if kind == "feed":
             self._read_feed(response, reading)
         elif kind in ("sitemap", "news-sitemap"):
             self._read_sitemap(response, reading)
@@ -261,11 +261,10 @@ class HubReader:
 
     def not_modified(self, response: Response) -> None:
         """A 304: the hub did not change since its last visit; nothing is parsed."""
-        kind = response.meta["hub"]
         if response.meta.get("hub_child"):
             return
         self.registry.record_visit(_hub_url(response.meta, response.url), result="not_modified")
-        self.stats.inc_value(hub_visit_stat(_kind(kind), "not_modified"))
+        self.stats.inc_value(hub_visit_stat(_kind(response.meta["hub"]), "not_modified"))
 
     def _record(self, response: Response, reading: HubReading, new_links: int) -> None:
         if response.meta.get("hub_child"):
