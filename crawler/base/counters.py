@@ -39,6 +39,7 @@ __all__ = [
     "Field",
     "Outcome",
     "Stat",
+    "check_hub_kind",
     "failed_stat",
     "hub_visit_stat",
     "invalid_stat",
@@ -219,6 +220,13 @@ DUPLICATE_FIELDS: Final = (Field.DUPLICATE_URL, Field.DUPLICATE_CONTENT, Field.N
 def failed_stat(exception_name: str) -> str:
     """The stat of a request that failed for good with exception class ``exception_name``."""
     return Stat.PAGES_FAILED + exception_name
+
+
+def check_hub_kind(kind: object) -> str:
+    """``kind`` when it is one of :data:`HUB_KINDS`; raises ValueError naming them otherwise."""
+    if kind not in HUB_KINDS:
+        raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
+    return kind
 
 
 def hub_visit_stat(kind: str, result: str) -> str:

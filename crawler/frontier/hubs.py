@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.base import lua
 from crawler.base.connection import pipeline
-from crawler.base.counters import HUB_KINDS, HUB_RESULTS
+from crawler.base.counters import HUB_KINDS, HUB_RESULTS, check_hub_kind
 from crawler.base.urls import canonical_url_for, is_http_url, site_of
 from crawler.frontier.codec import seed_payload
 from crawler.frontier.config import FrontierConfig
@@ -88,8 +88,7 @@ def hub_payload(url: str, kind: str, *, etag: str | None = None, last_modified: 
     Decodes with :func:`crawler.frontier.codec.decode_request` given the spider.
     Raises ValueError for an unknown kind.
     """
-    if kind not in HUB_KINDS:
-        raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
+    check_hub_kind(kind)
     if max_bytes is None:
         max_bytes = SITEMAP_MAX_BYTES if kind in ("sitemap", "news-sitemap") else HUB_MAX_BYTES
     headers = {}
@@ -279,8 +278,7 @@ class HubRegistry:
     # --- registering --------------------------------------------------------
 
     def _new_state(self, url: str, kind: str, site: str | None, now: float) -> Hub:
-        if kind not in HUB_KINDS:
-            raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
+        check_hub_kind(kind)
         if not is_http_url(url) or len(url) > MAX_URL_LENGTH:
             raise ValueError(f"a hub is an http or https URL of at most {MAX_URL_LENGTH} "
                              f"characters, not {url[:200]!r}")
@@ -328,8 +326,7 @@ class HubRegistry:
         now = self._time(reply)
         new = []
         for (url, kind), known in zip(hubs, exists):
-            if kind not in HUB_KINDS:
-                raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
+            check_hub_kind(kind)
             if not known:
                 try:
                     new.append(self._new_state(url, kind, None, now))
@@ -478,8 +475,8 @@ class HubRegistry:
         """
         if result not in HUB_RESULTS:
             raise ValueError(f"not a hub visit result: {result!r} (one of {', '.join(HUB_RESULTS)})")
-        if kind is not None and kind not in HUB_KINDS:
-            raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
+        if kind is not None:
+            check_hub_kind(kind)
         new_links = max(int(new_links), 0)
         url = canonical_url_for(url)
         for _ in range(_CAS_TRIES):

@@ -36,7 +36,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crawler.base.counters import HUB_KINDS, HUB_RESULTS
+from crawler.base.counters import HUB_RESULTS, check_hub_kind
 
 if TYPE_CHECKING:
     from crawler.frontier.config import FrontierConfig
@@ -62,8 +62,7 @@ def _clamp(seconds: float, config: FrontierConfig) -> float:
 
 def initial_interval(kind: str, config: FrontierConfig) -> float:
     """The interval of a newly registered hub of ``kind``; ValueError for an unknown kind."""
-    if kind not in HUB_KINDS:
-        raise ValueError(f"not a hub kind: {kind!r} (one of {', '.join(HUB_KINDS)})")
+    check_hub_kind(kind)
     if not config.revisit_adaptive or kind in FAST_KINDS:
         return config.revisit_min
     return _clamp(SLOW_START * config.revisit_min, config)
