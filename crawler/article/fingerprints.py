@@ -36,7 +36,7 @@ import hashlib
 import re
 import struct
 from collections import Counter
-from operator import eq, getitem
+from operator import eq
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -278,18 +278,11 @@ def estimated_jaccard(a: Sequence[int], b: Sequence[int]) -> float:
 
 # --- SimHash (a field of the stored article; decides nothing) ---------------------
 
-# Each bit of a 64-bit hash becomes one 32-bit lane of a big integer, so that
-# one addition counts, for all 64 bit positions at once, the weight of the
-# shingles having that bit set (3x faster than a Python loop over the bits).
-# _SPREAD[k][b] is the lanes of byte value b at byte k of the big-endian digest.
-_BIT_LANE = 32
-_SPREAD = tuple(
-    tuple(
-        sum(1 << (_BIT_LANE * ((7 - k) * 8 + i)) for i in range(8) if b >> i & 1)
-        for b in range(256)
-    )
-    for k in range(8)
-)
+# _BIT[i] maps a byte to its bit i (0 or 1): with it, bytes.translate and
+# bytes.count add up one bit position over every digest in C (several times
+# faster than adding per-feature Python integers).
+_BIT = tuple(bytes((value >> i) & 1 for value in range(256)) for i in range(8))
+_DIGEST = 8
 
 
 def simhash(body: str) -> int:
@@ -298,30 +291,27 @@ def simhash(body: str) -> int:
     Features are word 3-shingles of the lowercased ``\\w+`` tokens (the tokens
     themselves when there are fewer than three), weighted by how often they
     occur, each hashed with 8-byte BLAKE2b (stable across processes and
-    machines, unlike :func:`hash`). A bit of the result is set when the
-    shingles having it set outweigh those that do not. An empty body hashes to 0.
+    machines, unlike :func:`hash`) and read as a big-endian integer. A bit of
+    the result is set when the shingles having it set outweigh those that do
+    not. An empty body hashes to 0.
     """
     tokens = _tokens(body)
     if len(tokens) >= _SHINGLE:
-        features = Counter(
-            " ".join(tokens[i : i + _SHINGLE]) for i in range(len(tokens) - _SHINGLE + 1)
-        )
+        features = Counter(map(" ".join, zip(tokens, tokens[1:], tokens[2:])))
     else:
         features = Counter(tokens)
     if not features:
         return 0
-    total = 0
-    lanes = 0
-    for feature, weight in features.items():
-        digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
-        lanes += sum(map(getitem, _SPREAD, digest)) * weight
-        total += weight
+    # Each digest as many times as its feature's weight, one after the other.
+    digests = b"".join(hashlib.blake2b(feature.encode("utf-8"), digest_size=_DIGEST).digest() * weight
+                       for feature, weight in features.items())
+    total = len(digests) // _DIGEST
     result = 0
-    lane_mask = (1 << _BIT_LANE) - 1
-    for bit in range(64):
-        ones = (lanes >> (bit * _BIT_LANE)) & lane_mask
-        if 2 * ones > total:
-            result |= 1 << bit
+    for position in range(_DIGEST):
+        column = digests[position::_DIGEST]  # byte ``position`` of every digest
+        for bit in range(8):
+            if 2 * column.translate(_BIT[bit]).count(1) > total:
+                result |= 1 << ((_DIGEST - 1 - position) * 8 + bit)
     return result
 
 

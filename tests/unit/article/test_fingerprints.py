@@ -16,6 +16,8 @@ import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.store.dedupe import NEAR_THRESHOLD
 from crawler.article.fingerprints import (
@@ -77,6 +79,29 @@ def test_simhash_is_stable_and_64_bit():
     assert simhash("") == 0
     # Same tokens, different case and punctuation: same hash.
     assert simhash("The cat sat. On the mat!") == simhash("the cat sat on the MAT")
+
+
+def _simhash_by_definition(body: str) -> int:
+    """SimHash as its docstring defines it, one bit and one feature at a time."""
+    tokens = re.findall(r"\w+", body.lower())
+    if len(tokens) >= 3:
+        features = [" ".join(tokens[i:i + 3]) for i in range(len(tokens) - 2)]
+    else:
+        features = tokens
+    hashes = [int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "big") for f in features]
+    return sum(1 << bit for bit in range(64) if 2 * sum(h >> bit & 1 for h in hashes) > len(hashes))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["the", "cat", "Sat", "on", "mat", "é", "Ünïcode", "1", "a.b", "\n"]), max_size=40))
+def test_simhash_is_its_definition(words):
+    body = " ".join(words)
+    assert simhash(body) == _simhash_by_definition(body)
+
+
+def test_simhash_is_its_definition_on_the_corpus():
+    for body in CORPUS[:5]:
+        assert simhash(body) == _simhash_by_definition(body)
 
 
 def test_hamming():
