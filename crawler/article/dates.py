@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from htmldate import find_date
+from htmldate.extractors import get_external_parser
 
 from crawler.article.normalize import to_iso8601
 from crawler.article.text import clean_text
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from lxml.html import HtmlElement
 
-__all__ = ["as_written", "guess_date", "jsonld_date", "with_local_offset"]
+__all__ = ["as_written", "guess_date", "jsonld_date", "warm_up", "with_local_offset"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,17 @@ def guess_date(tree: HtmlElement, url: str | None = None, *, extensive: bool = T
     except Exception:  # noqa: BLE001 - a guess that fails is no date
         logger.debug("htmldate failed", exc_info=True)
         return None
+
+
+def warm_up() -> None:
+    """Build now what htmldate's last resort, dateparser, builds the first time
+    it reads a text: the word-splitting expressions of its 200 locales, about
+    2 s of CPU. Without this the first page whose date only dateparser can read
+    pays it (a worker runs it in its extraction thread as it starts). Never raises."""
+    try:
+        get_external_parser().get_date_data("warm up")  # no locale reads it: every one is tried
+    except Exception:  # noqa: BLE001 - a slow first page is all that is lost
+        logger.debug("dateparser warm-up failed", exc_info=True)
 
 
 def _value(value: Any) -> str | None:

@@ -38,7 +38,7 @@ from crawler.article.metadata import (
     read_declared,
     site_name,
 )
-from crawler.article.related import find_related, related_section, strip_related_blocks
+from crawler.article.related import find_blocks, find_related, related_section, strip_related_blocks
 from crawler.article.text import (
     clean_text,
     count_words,
@@ -199,10 +199,11 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
         return None
     declared = read_declared(tree)
     article, metas = declared.article, declared.metas
-    related = find_related(tree, url)
-    section = declared_section(declared) or (related[0]["section"] if related else related_section(tree))
+    blocks = find_blocks(tree)
+    related = find_related(tree, url, blocks)
+    section = declared_section(declared) or (related[0]["section"] if related else related_section(tree, blocks))
     # Out with the teasers before anything reads the page's text (bylines, <time>s, body).
-    strip_related_blocks(tree)
+    strip_related_blocks(tree, blocks)
     strip_furniture(tree, url)  # sign-up boxes and share bars inside the article
 
     domain = display_domain(url)

@@ -6,7 +6,9 @@ follow it, or is the container that holds nothing but the heading and those
 elements. Sister-site blocks ("More From Our Brands", "More from The Nation")
 are found the same way; :func:`strip_related_blocks` removes both kinds so that
 their text never reaches an article body, while :func:`find_related` and
-:func:`related_section` only look at the section blocks.
+:func:`related_section` only look at the section blocks. Each of the three finds
+the blocks itself, or is given :func:`find_blocks`' answer, so that a caller
+calling several reads the page once.
 
 All functions take an ``lxml.html`` element (a document or a fragment), never
 raise on odd markup, and only :func:`strip_related_blocks` modifies the tree.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin
 
@@ -27,11 +30,11 @@ from crawler.article.text import fold_spaces
 from crawler.base.urls import same_site
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     from lxml.html import HtmlElement
 
-__all__ = ["find_related", "related_section", "strip_related_blocks"]
+__all__ = ["Block", "find_blocks", "find_related", "related_section", "strip_related_blocks"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +99,29 @@ _XPATH_STARTS = etree.XPath(
 )
 
 
-def find_related(tree: HtmlElement, url: str) -> list[dict]:
+@dataclass(frozen=True)
+class Block:
+    """One block: the element holding its heading (and what sits beside it in
+    its wrapper, "See all" links: not teasers), its kind ("section" or
+    "brand"), the section name (``""`` for a brand block), and the elements it
+    is made of, page order."""
+
+    heading: HtmlElement
+    kind: str
+    section: str
+    members: list[HtmlElement]
+
+
+def find_blocks(tree: HtmlElement) -> list[Block]:
+    """Every "More <Section>" and sister-site block of ``tree``, page order.
+
+    A brand heading with no links after it (filled in by a script) is a block
+    of itself. ``tree`` is not modified; the answer holds as long as it is not.
+    """
+    return list(_blocks(tree))
+
+
+def find_related(tree: HtmlElement, url: str, blocks: Sequence[Block] | None = None) -> list[dict]:
     """The articles linked from the "More <Section>" blocks of ``tree``.
 
     Returns one dict per distinct linked article, in page order:
@@ -108,6 +133,7 @@ def find_related(tree: HtmlElement, url: str) -> list[dict]:
     off the site of ``url`` (:func:`crawler.base.urls.same_site`), the heading's
     own links and links back to ``url`` are skipped; a block's links past its
     first :data:`_MAX_BLOCK_LINKS` are not read. ``tree`` is not modified.
+    ``blocks``: :func:`find_blocks` of ``tree``, when the caller has it.
     """
     page = urldefrag(url)[0]
     found: dict[str, dict] = {}
@@ -118,7 +144,8 @@ def find_related(tree: HtmlElement, url: str) -> list[dict]:
             targets[href] = _absolute(href, url)
         return targets[href]
 
-    for heading, section, members in _blocks(tree, brands=False):
+    for block in _sections(tree, blocks):
+        heading, section, members = block.heading, block.section, block.members
         texts: dict[HtmlElement, tuple[str, str]] = {}
         for link in itertools.islice(_block_links(members, heading), _MAX_BLOCK_LINKS):
             target = target_of(link.get("href"))
@@ -140,16 +167,17 @@ def find_related(tree: HtmlElement, url: str) -> list[dict]:
     return list(found.values())
 
 
-def strip_related_blocks(tree: HtmlElement) -> int:
+def strip_related_blocks(tree: HtmlElement, blocks: Sequence[Block] | None = None) -> int:
     """Remove the "More <Section>" and sister-site blocks from ``tree`` in place.
 
     A heading whose block holds no links is removed alone. Returns the number
-    of blocks removed (0 when there are none).
+    of blocks removed (0 when there are none). ``blocks``: :func:`find_blocks`
+    of ``tree`` as it is now, when the caller has it.
     """
     root = _root(tree)
     removed = 0
-    for _heading, _section, members in list(_blocks(tree, brands=True)):
-        attached = [el for el in members if _root(el) is root and el is not root]
+    for block in find_blocks(tree) if blocks is None else blocks:
+        attached = [el for el in block.members if _root(el) is root and el is not root]
         for element in attached:
             element.drop_tree()
         if attached:
@@ -159,11 +187,17 @@ def strip_related_blocks(tree: HtmlElement) -> int:
     return removed
 
 
-def related_section(tree: HtmlElement) -> str | None:
-    """The section name of the first "More <Section>" block, or ``None``."""
-    for _heading, section, _members in _blocks(tree, brands=False):
-        return section
+def related_section(tree: HtmlElement, blocks: Sequence[Block] | None = None) -> str | None:
+    """The section name of the first "More <Section>" block, or ``None``.
+    ``blocks``: :func:`find_blocks` of ``tree``, when the caller has it."""
+    for block in _sections(tree, blocks):
+        return block.section
     return None
+
+
+def _sections(tree: HtmlElement, blocks: Sequence[Block] | None) -> Iterator[Block]:
+    """The section blocks among ``blocks`` (found in ``tree`` when None)."""
+    return (block for block in (_blocks(tree) if blocks is None else blocks) if block.kind == "section")
 
 
 # --- Headings and blocks --------------------------------------------------------
@@ -273,25 +307,19 @@ def _match_heading(element: HtmlElement | None, found: dict) -> None:
         element = element.getparent()
 
 
-def _blocks(tree: HtmlElement, *, brands: bool) -> Iterator[tuple[HtmlElement, str, list]]:
-    """(heading, section, member elements) of each block, page order.
-
-    The heading returned is the element holding the heading text and whatever
-    sits beside it in its wrapper ("See all" links), which are not teasers.
-    """
+def _blocks(tree: HtmlElement) -> Iterator[Block]:
+    """Each block of ``tree``, page order (see :func:`find_blocks`)."""
     headings = _headings(tree)
     # The headings and every element holding one: where a block's run of links ends.
     holders = {h for h, _, _ in headings}
     holders.update(ancestor for h, _, _ in headings for ancestor in h.iterancestors())
     for heading, kind, section in headings:
-        if kind == "brand" and not brands:
-            continue
         found = _block_members(heading, holders)
         if found is None:
-            if kind != "brand" or not brands:
+            if kind != "brand":
                 continue
             found = (heading, [heading])  # links filled in by a script: drop the heading text
-        yield found[0], section, found[1]
+        yield Block(found[0], kind, section, found[1])
 
 
 def _block_members(heading: HtmlElement, holders: set) -> tuple[HtmlElement, list] | None:
