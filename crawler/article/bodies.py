@@ -105,7 +105,7 @@ def readability_lines(tree: HtmlElement, url: str) -> list[str]:
     """
     try:
         # readability drops hidden elements from the tree it is given: give it a copy.
-        summary = Document(copy.deepcopy(tree), url=url).summary(html_partial=True)
+        summary = Document(copy.deepcopy(tree)).summary(html_partial=True)
         return html_lines(lxml.html.fragment_fromstring(summary, create_parent="div"))
     except (ParserError, ValueError, TypeError, AssertionError) as error:
         # readability asserts one <body>, and puts the whole page in the message.
