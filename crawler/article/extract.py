@@ -566,9 +566,11 @@ def _check_against(lines: list[str], reference: list[str]) -> list[str]:
 def _with_standfirst(tree: HtmlElement, lines: list[str], summaries: tuple) -> list[str]:
     """``lines`` after the standfirst: the page's description when the page shows it."""
     text = text_key(" ".join(lines))
+    tried: set[str] = set()
     for summary in map(clean_text, summaries):
-        if not summary or count_words(summary) < 5 or text_key(summary)[:80] in text:
+        if not summary or summary in tried or count_words(summary) < 5 or text_key(summary)[:80] in text:
             continue
+        tried.add(summary)  # the meta description and og:description are often the same text
         # The first few places only: a page may repeat the start of its description at will.
         for node in _XPATH_TEXT_START(tree, start=summary[:30])[:_MAX_STANDFIRST_PLACES]:
             element = node.getparent()

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from functools import lru_cache
 from collections import Counter
 from operator import eq
 from typing import TYPE_CHECKING
@@ -79,8 +80,12 @@ _MASK32 = 0xFFFFFFFF
 _SIGNATURE = struct.Struct(f">{NUM_PERM}I")
 
 
-def _tokens(body: str) -> list[str]:
-    return _TOKEN_RE.findall(body.lower())
+@lru_cache(maxsize=4)
+def _tokens(body: str) -> tuple[str, ...]:
+    """The lowercased ``\\w+`` tokens of ``body``. Cached for the last few
+    bodies: :func:`content_hash` and :func:`simhash` of one body, and the
+    dedupe pipeline's :func:`shingles`, read the same tokens."""
+    return tuple(_TOKEN_RE.findall(body.lower()))
 
 
 def content_hash(body: str) -> str:
