@@ -46,15 +46,18 @@ __all__ = [
 
 # --- Spaces ---------------------------------------------------------------------
 
-# Every Unicode space (\s covers NBSP, thin and ideographic spaces, tabs,
-# newlines), plus zero-width space and BOM, which \s does not match.
-_SPACE_RE = re.compile(r"[\s\u200b\ufeff]+")
-
 
 def fold_spaces(text: str) -> str:
-    """``text`` with every run of whitespace (zero-width space and BOM
-    included) folded to one space, and trimmed. Nothing else changes."""
-    return _SPACE_RE.sub(" ", text).strip()
+    """``text`` with every run of whitespace (``\\s``: NBSP, thin and
+    ideographic spaces, tabs, newlines; and zero-width space and BOM, which
+    ``\\s`` does not match) folded to one space, and trimmed. Nothing else changes.
+
+    Written with :meth:`str.split`, which splits on the same whitespace as
+    ``\\s`` (a test checks every character) several times faster than a
+    regular expression: this runs on every line of every page."""
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(text.split())
 
 
 def normalize_text(value: str | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import unicodedata
 
 import pytest
@@ -47,6 +49,20 @@ def test_normalize_text_composes_to_nfc():
     assert result == "Caf\u00e9 Z\u00fcrich"
     assert unicodedata.is_normalized("NFC", result)
     assert len(result) == len(decomposed) - 2
+
+
+def test_fold_spaces_folds_what_the_whitespace_class_matches():
+    # The definition: runs of \\s, zero-width space and BOM to one space, trimmed.
+    # Checked for every character between two letters, and runs of them.
+    space = re.compile(r"[\s\u200b\ufeff]+")
+    folded = [c for c in map(chr, range(0x110000)) if not 0xD800 <= ord(c) < 0xE000 and space.fullmatch(c)]
+    assert "\u00a0" in folded and "\u3000" in folded and "\u200b" in folded
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        text = f"a{chr(code)}b{chr(code)}{chr(code)}"
+        assert fold_spaces(text) == space.sub(" ", text).strip(), hex(code)
+    assert fold_spaces("".join(folded)) == ""
 
 
 def test_fold_spaces_changes_nothing_but_spaces():
