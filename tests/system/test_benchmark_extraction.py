@@ -213,3 +213,11 @@ def test_main_on_a_missing_folder_says_so_in_one_line(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err.count("\n") == 1
     assert captured.err.startswith(f"benchmarks.extraction: cannot read the pages in {tmp_path / 'absent'}")
+
+
+def test_the_instruction_count_needs_valgrind(monkeypatch, capsys):
+    import benchmarks.extraction_instructions as instructions
+
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    assert instructions.main([]) == 2
+    assert "valgrind is not installed" in capsys.readouterr().err
