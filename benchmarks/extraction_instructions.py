@@ -16,9 +16,9 @@ It prints, per extractor, millions of instructions per page, and the ratio of
 ``crawler extract`` to plain trafilatura (``trafilatura.extract``, its default
 mode, as in :mod:`benchmarks.extraction`). ``--root`` adds checkouts of other
 commits of this project to compare (``git worktree add /tmp/old <commit>``), each
-measured with its own code. Needs ``valgrind`` (Debian's package); the four child
-runs go two at a time, and take a few minutes (callgrind runs Python about 50
-times slower).
+measured with its own code. Needs ``valgrind`` (Debian's package); the child runs
+go two at a time and take about 15 minutes for three rows (callgrind runs Python
+about 50 times slower).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,8 +75,7 @@ def _instructions(root: Path, extractor: str, every: int, mode: str, workdir: Pa
     return int(found.group(1)), int(done.stdout.split()[-1])
 
 
-def _per_page(root: Path, extractor: str, every: int, workdir: Path, pool: ThreadPoolExecutor) -> float:
-    setup, run = (pool.submit(_instructions, root, extractor, every, mode, workdir) for mode in ("setup", "run"))
+def _per_page(setup: Future, run: Future) -> float:
     (base, pages), (total, _) = setup.result(), run.result()
     return (total - base) / pages
 
@@ -96,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [(f"crawler extract ({root})", root.resolve(), "crawler extract") for root in [ROOT, *args.root]]
     rows.append(("trafilatura (plain, default mode)", ROOT, "trafilatura"))
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=2) as pool:
-        costs = {name: _per_page(root, extractor, args.every, Path(tmp), pool) for name, root, extractor in rows}
+        # Every child run queued at once, two at a time: the machine's two cores.
+        futures = {name: [pool.submit(_instructions, root, extractor, args.every, mode, Path(tmp))
+                          for mode in ("setup", "run")] for name, root, extractor in rows}
+        costs = {name: _per_page(*pair) for name, pair in futures.items()}
     plain = costs[rows[-1][0]]
     print(f"Instructions per page (callgrind; every {args.every}th page of each dataset):")
     for name, cost in costs.items():
