@@ -79,6 +79,9 @@ class NewsSpider(scrapy.Spider):
     default_max_links = 2000
     #: ``EXTRACT_THREADS``: pages read at once, each in a thread off the reactor.
     default_extract_threads = 2
+    #: ``EXTRACT_WARM_UP``: build the date parser's tables (about 2 s of CPU) in the
+    #: extraction pool as the spider starts, not on the first page that needs them.
+    default_extract_warm_up = True
     #: ``LINKS_DENY_PATTERNS``: crawler traps (endless calendars, session ids,
     #: sort orders, print/share views, login pages).
     default_deny_patterns = (
@@ -107,7 +110,8 @@ class NewsSpider(scrapy.Spider):
             # The first links of the page, as one node set: a union ("//a | //area") is quadratic in libxml2.
             restrict_xpaths=f"(//*[self::a or self::area])[position() <= {max_links}]")
         spider._readers = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="extract")
-        spider._readers.submit(warm_up)  # 2 s of CPU now, not on the first page that needs it
+        if settings.getbool("EXTRACT_WARM_UP", cls.default_extract_warm_up):
+            spider._readers.submit(warm_up)
         spider.frontier = Frontier.for_crawler(crawler)
         spider.hubs = HubReader.for_crawler(crawler)
         spider._hosts: set[str] = set()
