@@ -7,8 +7,6 @@ each test asserts the exact names or the exact date string the page gives.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import lxml.html
 import pytest
@@ -213,21 +211,6 @@ def test_the_stored_article_has_the_cleaned_authors_and_the_local_date():
             f"<body><article><h1>Flood plan</h1>{paragraphs}</article></body></html>")
     stored = normalize_article(extract_article(html, URL), spider="test")
     assert (stored["authors"], stored["published"]) == (["Jane Doe", "John Roe"], "2024-05-16T09:26:10+02:00")
-
-
-def test_warm_up_loads_every_locale_of_the_date_parser_of_last_resort():
-    # In a fresh interpreter: what the first page needing dateparser would
-    # otherwise wait for (its ~200 locales) is loaded by warm_up, not before.
-    script = (
-        "from dateparser.languages.loader import default_loader as loader\n"
-        "from crawler.article.dates import warm_up\n"
-        "before = len(loader._loaded_locales)\n"
-        "warm_up()\n"
-        "print(before, len(loader._loaded_locales))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
-    before, after = map(int, done.stdout.split())
-    assert before == 0 and after > 100
 
 
 def test_warm_up_never_raises(monkeypatch):

@@ -113,7 +113,7 @@ def test_load_rejects_unknown_names():
 ])
 def test_headers_breaking_the_convention_are_refused(monkeypatch, text, error):
     monkeypatch.setattr(lua, "_read", lambda stem: text)
-    with pytest.raises(ValueError, match=re.escape(f"bad.lua: ") + ".*" + re.escape(error)):
+    with pytest.raises(ValueError, match=re.escape("bad.lua: ") + ".*" + re.escape(error)):
         lua._parse("bad")
 
 
