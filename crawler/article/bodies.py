@@ -25,7 +25,6 @@ import lxml.html
 import trafilatura
 from lxml.etree import ParserError
 from readability import Document
-from trafilatura.deduplication import LRUCache
 
 from crawler.article.text import count_words, fold_spaces, tokens_of
 
@@ -87,9 +86,11 @@ def trafilatura_lines(tree: HtmlElement, url: str, *, fast: bool = True,
         document = trafilatura.bare_extraction(
             tree, url=url, fast=fast, favor_recall=favor_recall, include_comments=False,
             include_tables=True,
-            # A cache for this page only: trafilatura's default one is shared by the
-            # process and would drop a page's text the second time it is seen.
-            deduplicate=LRUCache(maxsize=512), with_metadata=False, prune_xpath=_EMBEDS_XPATH,
+            # No deduplication: normalization drops a page's repeated paragraphs
+            # (crawler.article.text.drop_repeats), and trafilatura's own (a cache
+            # of segments) costs a fiftieth of extraction's time; without it 3 of
+            # 681 benchmark pages change, 2 for the better (body F1 up 0.0006 on the silver set).
+            deduplicate=False, with_metadata=False, prune_xpath=_EMBEDS_XPATH,
         )
     except Exception:  # noqa: BLE001 - other candidates may still give a body
         logger.warning("trafilatura failed on %s", url, exc_info=True)
