@@ -108,6 +108,10 @@ _NON_HTML_TYPES = re.compile(
 _LOOKUP = etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
     pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
+# Whether a page needs no cut (:func:`_truncate`), tested in C: no more elements
+# than the limit (the parser keeps no comments or processing instructions), and
+# no more text than the limit even with the text of scripts and styles counted.
+_XPATH_WITHIN_LIMITS = etree.XPath("count(descendant-or-self::*) <= $elements and string-length(.) <= $chars")
 _TAG_RE = re.compile(r"<[a-zA-Z!]")
 # No "<" inside a tag: a run of "<" without ">" is then read once, not once per "<".
 _TAG_STRIP_RE = re.compile(r"<[^<>]*>")

@@ -17,6 +17,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -311,19 +312,21 @@ def published_date(tree: HtmlElement, declared: Declared, url: str | None = None
     """
     articles = _article_nodes(declared)
     pages = [n for n in declared.nodes if node_types(n) & _PAGE_TYPES]
+    meta = partial(_meta, declared.metas, _PUBLISHED_META)
+    microdata = partial(_time, tree, "datePublished")
+    shown = partial(_article_time, tree)
     sources: tuple[Callable[[], str | None], ...] = (
-        lambda: jsonld_date(articles, "datePublished"), lambda: _meta(declared.metas, _PUBLISHED_META),
-        lambda: jsonld_date(pages, "datePublished"), lambda: jsonld_date(articles, "dateCreated"),
-        lambda: _time(tree, "datePublished"), lambda: _article_time(tree),
-        lambda: guess_date(tree, url), lambda: _any_time(tree),
+        partial(jsonld_date, articles, "datePublished"), meta, partial(jsonld_date, pages, "datePublished"),
+        partial(jsonld_date, articles, "dateCreated"), microdata, shown, partial(guess_date, tree, url),
+        partial(_any_time, tree),
     )
     first = None
     for source in sources:
         found = as_written(source())
         first = first or found
         if found and to_iso8601(found):
-            return with_local_offset(found, (_meta(declared.metas, _PUBLISHED_META), _time(tree, "datePublished"),
-                                             _article_time(tree)))
+            # The others are read only for a date in UTC (most are not).
+            return with_local_offset(found, (offset() for offset in (meta, microdata, shown)))
     return first
 
 

@@ -123,6 +123,20 @@ def test_a_page_is_cut_after_ten_thousand_elements():
     assert article["body"] == "\n\n".join(PARAGRAPHS)  # the article comes first: it is kept
 
 
+def test_a_page_is_cut_after_its_text_limit():
+    words = "word " * 200_000  # a million characters in one paragraph, after the article
+    article, seconds = timed(extract_article, page(f"<div><p>{words}</p></div>"), URL)
+    assert seconds < BUDGET
+    assert article["body"].startswith("\n\n".join(PARAGRAPHS))
+    assert len(article["body"]) <= 300_000  # the page's text is read up to its first 300,000 characters
+
+
+def test_script_text_is_no_reason_to_cut_a_page():
+    script = "<script>var x = 1;" + " " * 1_000_000 + "</script>"  # over the limit of text, but a script's
+    article = extract_article(page(head=script), URL)
+    assert article["body"] == "\n\n".join(PARAGRAPHS)
+
+
 def test_bounded_reads():
     tree = lxml.html.fragment_fromstring("<div><p>ab</p><p>cd<b>ef</b></p></div>")
     assert count_elements(tree, 100) == 4
