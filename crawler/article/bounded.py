@@ -12,11 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
     from lxml.html import HtmlElement
 
-__all__ = ["count_elements", "in_document_order", "raw_text_within"]
+__all__ = ["count_elements", "raw_text_within"]
 
 
 def count_elements(element: HtmlElement, limit: int) -> int:
@@ -43,17 +41,3 @@ def raw_text_within(element: HtmlElement, limit: int) -> str | None:
             return None
         pieces.append(piece)
     return "".join(pieces)
-
-
-def in_document_order(tree: HtmlElement, *queries: Callable[[HtmlElement], list]) -> Iterator[HtmlElement]:
-    """The elements any of ``queries`` (compiled XPaths) finds in ``tree``, once each, in document order.
-
-    What an XPath union ``a | b`` gives, without libxml2's merge of the two
-    node sets, which compares every node of one with every node of the other.
-    """
-    found = {element for query in queries for element in query(tree)}
-    if not found:
-        return
-    for element in tree.iter():
-        if element in found:
-            yield element

@@ -112,6 +112,10 @@ _LOOKUP = etree.ElementDefaultClassLookup(
 # than the limit (the parser keeps no comments or processing instructions), and
 # no more text than the limit even with the text of scripts and styles counted.
 _XPATH_WITHIN_LIMITS = etree.XPath("count(descendant-or-self::*) <= $elements and string-length(.) <= $chars")
+# Scripts and styles, which no body extractor reads (often half a page's
+# characters); JSON-LD stays, for trafilatura's fallback to its articleBody.
+# (One path, not a union: libxml2 merges a union's node sets pairwise.)
+_XPATH_NOT_TEXT = etree.XPath("//*[self::script[not(@type='application/ld+json')] or self::style]")
 _TAG_RE = re.compile(r"<[a-zA-Z!]")
 # No "<" inside a tag: a run of "<" without ">" is then read once, not once per "<".
 _TAG_STRIP_RE = re.compile(r"<[^<>]*>")
@@ -156,7 +160,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     """
     if not body:
         return ""
-    if not body.startswith((b"\xff\xfe", b"\xfe\xff")) and _NON_ASCII_RE.search(body):
+    if not body.startswith((b"\xff\xfe", b"\xfe\xff")) and not body.isascii():
         try:
             return body.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -228,6 +232,8 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     if is_listing_url(url):
         return None  # a paginated or archive listing, whatever its metadata says
     published = published_date(tree, declared, url)  # before the body step changes the tree
+    for element in _XPATH_NOT_TEXT(tree):  # every extractor drops them: out before it copies the tree
+        element.drop_tree()
     lines, link_lines = _body(tree, url, drop, links, _reference(declared), declared=is_declared)
     lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
@@ -282,17 +288,18 @@ def _detect_encoding(data: bytes) -> str:
 def _parse(html: str | bytes, content_type: str | None) -> HtmlElement | None:
     if content_type and _NON_HTML_TYPES.search(content_type):
         return None
+    raw = None
     if isinstance(html, bytes):
         head = html[:1024].lstrip()
         if head.startswith(_BINARY_MAGIC):
             return None
         if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
             return None
-        html = decode_html(html, content_type)
+        raw, html = html, decode_html(html, content_type)
     if not html or html[:64].lstrip().startswith("%PDF") or not _TAG_RE.search(html, 0, _SNIFF_BYTES):
         return None
     html = _XML_DECL_RE.sub("", html, count=1)
-    html = _without_controls(html)
+    html = _without_controls(html, raw)
     try:
         tree = _feed(html)
     except (etree.LxmlError, ValueError):
@@ -302,13 +309,18 @@ def _parse(html: str | bytes, content_type: str | None) -> HtmlElement | None:
     return tree
 
 
-def _without_controls(html: str) -> str:
+def _without_controls(html: str, raw: bytes | None = None) -> str:
     """``html`` without NUL and the other control characters that make lxml
-    refuse a str, or a text later set from the tree's. Looked for in the
-    UTF-8 bytes (where they are the same bytes, and bytes.translate finds them
-    four times faster than a regular expression scans the str); removed by one
-    only when there are any."""
-    data = html.encode("utf-8", "surrogatepass")
+    refuse a str, or a text later set from the tree's; removed by a regular
+    expression only when there are any.
+
+    They are looked for in bytes, where bytes.translate finds them four times
+    faster than a regular expression scans the str: in ``raw``, the bytes
+    ``html`` was decoded from, when given (every ASCII-compatible encoding
+    writes a control character as the same byte, and UTF-16 text holds NUL
+    bytes, so that it is scanned as a str), else in ``html``'s UTF-8.
+    """
+    data = html.encode("utf-8", "surrogatepass") if raw is None else raw
     if len(data.translate(None, _CONTROL_BYTES)) == len(data):
         return html
     return _CONTROL_RE.sub("", html)

@@ -26,7 +26,7 @@ from extruct.opengraph import OpenGraphExtractor
 from lxml import etree
 
 from crawler.article.authors import clean_names, is_publisher, jsonld_names, looks_like_person
-from crawler.article.bounded import in_document_order, raw_text_within
+from crawler.article.bounded import raw_text_within
 from crawler.article.dates import as_written, guess_date, jsonld_date, with_local_offset
 from crawler.article.normalize import to_iso8601
 from crawler.article.text import clean_text
@@ -70,18 +70,17 @@ _MAX_JSONLD_BLOCKS = 20
 _MAX_JSONLD_CHARS = 1_000_000
 _TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 _TITLE_SEP_RE = re.compile(r"\s+[|\-\u2013\u2014:\u00b7\u2022\u00bb]\s+|:\s+")
-# XPath unions ("a | b") are quadratic in libxml2: each alternative is queried
-# alone and the results merged in document order (crawler.article.bounded).
-_XPATHS_ITEMPROP_AUTHORS = (
-    etree.XPath('.//*[@itemprop="author"]//*[@itemprop="name"]'),
-    etree.XPath('.//*[@itemprop="author"][not(.//*[@itemprop="name"])]'),
-)
-_XPATHS_REL_AUTHOR = (etree.XPath('.//a[@rel="author"]'),)
-_XPATHS_BYLINE = (
-    etree.XPath('.//*[@class][contains(@class, "byline") or contains(@class, "author")]'),
-    etree.XPath('.//p[starts-with(normalize-space(substring(., 1, 40)), "By ")]'),
-)
-_XPATHS_ARTICLE_TIME = (etree.XPath(".//article//time"), etree.XPath(".//main//time"))
+# One path each, with the alternatives in its predicate: a union ("a | b") is
+# quadratic in libxml2, which merges the node sets pairwise.
+_XPATH_ITEMPROP_AUTHORS = etree.XPath(
+    './/*[(@itemprop="name" and ancestor::*[@itemprop="author"])'
+    ' or (@itemprop="author" and not(.//*[@itemprop="name"]))]')
+_XPATH_REL_AUTHOR = etree.XPath('.//a[@rel="author"]')
+_XPATH_BYLINE = etree.XPath(
+    './/*[contains(@class, "byline") or contains(@class, "author")'
+    ' or (self::p and starts-with(normalize-space(substring(., 1, 40)), "By "))]')
+_XPATH_ARTICLE_TIME = etree.XPath(".//time[ancestor::article or ancestor::main]")
+_XPATH_CANONICAL = etree.XPath('.//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
 _XPATH_TIME = etree.XPath(".//time")
 _XPATH_ITEMPROP = etree.XPath(".//*[@itemprop=$prop]")
 _MAX_NAME_CHARS = 80
@@ -256,8 +255,8 @@ def _author_sources(tree: HtmlElement, declared: Declared) -> Iterator[Callable[
 
     def marked() -> tuple[list[str], str]:
         # Names marked up as such: microdata, then rel=author links.
-        for queries in (_XPATHS_ITEMPROP_AUTHORS, _XPATHS_REL_AUTHOR):
-            texts = (raw_text_within(el, _MAX_NAME_CHARS + _RAW_SLACK) for el in in_document_order(tree, *queries))
+        for query in (_XPATH_ITEMPROP_AUTHORS, _XPATH_REL_AUTHOR):
+            texts = (raw_text_within(el, _MAX_NAME_CHARS + _RAW_SLACK) for el in query(tree))
             names = [n.strip(" ,;") for n in map(clean_text, texts) if n]
             names = clean_names(n for n in names if 1 < len(n) <= _MAX_NAME_CHARS and "://" not in n)
             if names:
@@ -265,7 +264,7 @@ def _author_sources(tree: HtmlElement, declared: Declared) -> Iterator[Callable[
         return [], ""
 
     def byline() -> tuple[list[str], str]:
-        texts = (raw_text_within(el, _MAX_BYLINE_CHARS + _RAW_SLACK) for el in in_document_order(tree, *_XPATHS_BYLINE))
+        texts = (raw_text_within(el, _MAX_BYLINE_CHARS + _RAW_SLACK) for el in _XPATH_BYLINE(tree))
         text = next((t for t in map(clean_text, texts) if t and len(t) <= _MAX_BYLINE_CHARS), "")
         return clean_names([text]), text
 
@@ -349,7 +348,7 @@ def canonical_url(tree: HtmlElement, declared: Declared, url: str) -> str | None
     """rel=canonical, else og:url, made absolute against ``url``; ``None`` unless
     it is an http(s) URL on the site of ``url`` (:func:`crawler.base.urls.same_site`:
     a syndicated copy is not ours)."""
-    hrefs = tree.xpath('.//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
+    hrefs = _XPATH_CANONICAL(tree)
     for href in [*hrefs[:1], declared.metas.get("og:url")]:
         if href and href.strip():
             absolute = urljoin(url, href.strip())
@@ -433,7 +432,7 @@ def _time(tree: HtmlElement, prop: str) -> str | None:
 def _article_time(tree: HtmlElement) -> str | None:
     """The ``datetime`` of the first ``<time>`` in ``<article>`` or ``<main>``: the
     article's own, before one in a header or teaser."""
-    values = (element.get("datetime") for element in in_document_order(tree, *_XPATHS_ARTICLE_TIME))
+    values = (element.get("datetime") for element in _XPATH_ARTICLE_TIME(tree))
     return next((value.strip() for value in values if value and value.strip()), None)
 
 

@@ -16,9 +16,11 @@ import os
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from crawler.article.dates import warm_up
 from crawler.article.extract import extract_article
 from crawler.article.normalize import ARTICLE_FIELDS, normalize_article
 
@@ -27,6 +29,13 @@ FIELDS = {"url", "canonical_url", "title", "authors", "published", "modified", "
           "description", "language", "site_name", "domain", "related"}
 BOUNDED = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", 200)), deadline=timedelta(seconds=2),
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_up():
+    # As a worker does at start: dateparser's one-off 2 s are no page's time.
+    warm_up()
+
 
 content_types = st.sampled_from([None, "", "text/html", "text/html; charset=utf-8", "text/html; charset=latin-1",
                                  "text/html; charset=bogus", "application/xhtml+xml", "application/pdf",

@@ -13,7 +13,7 @@ import time
 
 import lxml.html
 
-from crawler.article.bounded import count_elements, in_document_order, raw_text_within
+from crawler.article.bounded import count_elements, raw_text_within
 from crawler.article.extract import extract_article
 from crawler.article.metadata import find_authors, read_declared
 from crawler.article.related import find_related
@@ -143,6 +143,3 @@ def test_bounded_reads():
     assert count_elements(tree, 2) == 3  # stops at limit + 1
     assert raw_text_within(tree, 6) == "abcdef"
     assert raw_text_within(tree, 5) is None
-    queries = (lambda t: t.findall(".//b"), lambda t: t.findall(".//p"))
-    assert [el.tag for el in in_document_order(tree, *queries)] == ["p", "p", "b"]
-    assert list(in_document_order(tree, lambda t: [])) == []
