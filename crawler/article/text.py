@@ -91,10 +91,13 @@ _CJK = (
     "\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
     "\uff66-\uff9f\U0001b000-\U0001b16f\U00020000-\U0003134f"
 )
-# A CJK word character alone (the lookahead leaves out the kana block's
-# punctuation, "・" and "゠"), else a run of other word characters in which an
-# apostrophe between letters does not split ("don't", "o'clock").
-_WORD_RE = re.compile(rf"(?=\w)[{_CJK}]|[^\W{_CJK}]+(?:['\u2019][^\W{_CJK}]+)*")
+# A run of word characters other than CJK in which an apostrophe between
+# letters does not split ("don't", "o'clock"), else a CJK word character alone
+# (the lookahead leaves out the kana block's punctuation, "・" and "゠"); the
+# two never match at one place, and most words are not CJK, so they come first.
+_WORD_RE = re.compile(rf"[^\W{_CJK}]+(?:['\u2019][^\W{_CJK}]+)*|(?=\w)[{_CJK}]")
+# The same on ASCII text, where \w is [A-Za-z0-9_] and there is no CJK: a third faster.
+_ASCII_WORD_RE = re.compile(r"\w+(?:'\w+)*", re.ASCII)
 _TOKEN_RE = re.compile(rf"(?=\w)[{_CJK}]|[^\W{_CJK}]+")
 
 
@@ -116,7 +119,7 @@ def count_words(text: str) -> int:
     written with spaces, so a run of Hangul is one word, like a Latin one.
     Punctuation and symbols are no words.
     """
-    return len(_WORD_RE.findall(text))
+    return len((_ASCII_WORD_RE if text.isascii() else _WORD_RE).findall(text))
 
 
 # --- Boilerplate ----------------------------------------------------------------

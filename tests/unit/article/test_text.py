@@ -7,6 +7,8 @@ import re
 import unicodedata
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from crawler.article.text import (
     BOILERPLATE_PATTERNS,
@@ -93,6 +95,7 @@ def test_text_key_folds_spaces_and_case():
         # "U.N." is two runs of letters: abbreviations are not special-cased; "don't" is one word.
         ("Don't stop — it's 3 o'clock, U.N. says.", 8),
         ("The council\u2019s 412-page budget passed.", 6),
+        ("It's 3 o'clock, U.N. says.", 6),  # all ASCII
         ("北京是中国的首都。", 8),  # Chinese: one word per ideograph, punctuation none
         ("東京は日本の首都です。", 10),  # Japanese: kanji and kana one each
         ("コーヒー・ブレイク", 8),  # katakana, the long-vowel mark too; the middle dot is punctuation
@@ -105,6 +108,14 @@ def test_text_key_folds_spaces_and_case():
 )
 def test_count_words(text, expected):
     assert count_words(text) == expected
+
+
+@given(st.text(st.characters(max_codepoint=127)))
+@example("Don't stop, it's 3 o'clock: U.N. says_so.")
+def test_count_words_reads_ascii_text_as_any_other(text):
+    # An ASCII text takes a shorter expression; one word of another script
+    # after it sends the whole text down the general one.
+    assert count_words(f"{text} \u00e9t\u00e9") == count_words(text) + 1
 
 
 def test_tokens_of_splits_at_apostrophes_and_cjk_characters():
