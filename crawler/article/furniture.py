@@ -29,7 +29,8 @@ _XPATH_EMAIL_FORMS = etree.XPath(
     "//form[.//input[@type='email' or contains(translate(@name, 'EMAIL', 'email'), 'email')]]")
 # A share bar: at least this many links, all to other hosts, each of at most this many characters of text.
 _SHARE_LINKS, _SHARE_TEXT = 3, 12
-_XPATH_LINK_LISTS = etree.XPath("//ul[count(li) >= 3] | //div[count(a) >= 3][not(.//p)]")
+# One path, not a union: libxml2 merges a union's node sets pairwise.
+_XPATH_LINK_LISTS = etree.XPath("//*[self::ul[count(li) >= 3] or self::div[count(a) >= 3][not(.//p)]]")
 
 
 class SiteLinks:
