@@ -127,12 +127,15 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _MISSED_PROSE = 2.0
 # A paragraph, or a text outside links, scripts and styles, this long is a sentence of prose at least.
 _SENTENCE_CHARS = 100
-# Blocks of prose; readers' comments are prose too, but never the article's. The
-# length test (raw text, blanks included: never shorter than the trimmed text
-# counted) comes first: it halves the cost of the ancestor test after it.
+# Blocks of prose, none inside another, so that no text counts twice; readers'
+# comments are prose too, but never the article's. The length test (raw text,
+# blanks included: never shorter than the trimmed text counted) comes first: it
+# halves the cost of the ancestor test after it.
 _XPATH_PROSE_BLOCKS = etree.XPath(
     f".//body//*[self::p or self::li or self::blockquote][string-length(.) >= {_SENTENCE_CHARS}]"
-    "[not(.//p or .//li)][not(ancestor::*[contains(@id, 'comment') or contains(@class, 'comment')])]")
+    "[not(.//p or .//li or .//blockquote)]"
+    "[not(ancestor::*[contains(@id, 'comment') or contains(@class, 'comment')])]")
+_XPATH_TEXT_LENGTH = etree.XPath("string-length(.)")
 _XPATH_SENTENCE = etree.XPath(
     f"boolean(.//*[self::p or self::li or self::dd or self::blockquote or self::pre]"
     f"[string-length(normalize-space(.)) >= {_SENTENCE_CHARS}]"
@@ -460,10 +463,13 @@ def _doubtful(candidate: Candidate) -> bool:
 
 def _misses_prose(tree: HtmlElement, candidate: Candidate) -> bool:
     """Whether the page shows much more prose than ``candidate`` holds: its
-    paragraphs, list items and quotes of :data:`_SENTENCE_CHARS` characters or
-    more add up to over :data:`_MISSED_PROSE` times the candidate's characters
+    paragraphs, list items and quotes (the innermost, outside readers' comments)
+    of :data:`_SENTENCE_CHARS` characters or more add up to over :data:`_MISSED_PROSE` times the candidate's characters
     (characters, not words: cheap, and fair to scripts written without spaces)."""
     limit = _MISSED_PROSE * sum(map(len, candidate.lines))
+    body = tree.find("body")
+    if body is None or _XPATH_TEXT_LENGTH(body) <= limit:
+        return False  # the blocks hold no more than the whole text (two pages in three)
     shown = 0
     for element in _XPATH_PROSE_BLOCKS(tree):
         length = len(element.text_content().strip())
