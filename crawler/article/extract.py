@@ -307,7 +307,7 @@ def _parse(html: str | bytes, content_type: str | None) -> HtmlElement | None:
         tree = _feed(html)
     except (etree.LxmlError, ValueError):
         return None
-    if tree is not None:
+    if tree is not None and not _XPATH_WITHIN_LIMITS(tree, elements=_MAX_ELEMENTS, chars=_MAX_TEXT_CHARS):
         _truncate(tree)
     return tree
 
