@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -176,6 +177,14 @@ def test_main_on_three_fundus_pages(tmp_path, capsys):
     assert f"  held back: {held[0]}" in out
     assert "no page answered \"not an article\": 0 (three 0) (met)" in out
     assert "Honesty note:" in out
+    # The speed goal, beside plain trafilatura's speed (the extractors ran in turn on each page).
+    speed = re.search(r">= 20 pages/s on one core: ([\d.]+) wall \((?:NOT )?met\); [\d.]+ by CPU time; "
+                      r"plain trafilatura ([\d.]+) wall: ([\d.]+) of its speed; "
+                      r"median page [\d.]+ ms against [\d.]+ ms", out)
+    assert speed, out
+    ours, theirs, ratio = map(float, speed.groups())
+    assert ratio == pytest.approx(ours / theirs, rel=0.03, abs=0.01)  # the printed figures are rounded
+    assert "the extractors in turn on each page" in out
 
 
 ARTICLE = """<html lang="en"><head><title>{title} | The Alpha Times</title>
