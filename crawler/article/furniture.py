@@ -50,7 +50,14 @@ class SiteLinks:
         netloc = href.split("/", 3)[2] if href.startswith("//") else href.split("://", 1)[1].split("/", 1)[0]
         known = self._hosts.get(netloc)
         if known is None:
-            known = self._hosts[netloc] = same_site(urljoin(self.url, href), self.url)
+            # An http(s) or scheme-relative link is absolute as written: urljoin is slow.
+            if href.startswith("//"):
+                absolute = "http:" + href
+            elif href[:8].lower().startswith(("http://", "https://")):
+                absolute = href
+            else:
+                absolute = urljoin(self.url, href)
+            known = self._hosts[netloc] = same_site(absolute, self.url)
         return known
 
 
