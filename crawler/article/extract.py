@@ -43,6 +43,7 @@ from crawler.article.text import (
     clean_text,
     count_words,
     fold_spaces,
+    has_words,
     is_author_bio,
     is_boilerplate,
     is_byline,
@@ -240,13 +241,14 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> dict | No
     lines, link_lines = _body(tree, url, drop, links, _reference(declared), declared=is_declared)
     lines = _with_standfirst(tree, lines, (summary, metas.get("og:description")))
     body = "\n\n".join(lines)
-    words = count_words(body)
-    if not words or is_teaser_run(lines, link_lines):
+    if not has_words(body) or is_teaser_run(lines, link_lines):
         return None
-    if not (is_declared or _looks_like_article(lines, words, links["chars"])):
-        return None
-    if not article and not has_prose(lines) and words < _MIN_WORDS and links["chars"] > 3 * len(body):
-        return None  # og:type "article" on a page of links
+    if not article:  # no JSON-LD article: the words decide
+        words = count_words(body)
+        if not (is_declared or _looks_like_article(lines, words, links["chars"])):
+            return None
+        if not has_prose(lines) and words < _MIN_WORDS and links["chars"] > 3 * len(body):
+            return None  # og:type "article" on a page of links
 
     return {
         "url": url,

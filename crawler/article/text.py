@@ -8,7 +8,7 @@ from a byline, is the same at every other stage.
 
 - Spaces: :func:`fold_spaces`, :func:`normalize_text`, :func:`clean_text`,
   :func:`text_key`.
-- Words: :func:`count_words` (CJK-aware, see there), and :func:`tokens_of`,
+- Words: :func:`count_words` (CJK-aware, see there), :func:`has_words`, and :func:`tokens_of`,
   the units texts are compared by.
 - Boilerplate: :data:`BOILERPLATE_PATTERNS`, :func:`is_boilerplate`.
 - Bylines: :func:`split_authors` reads the names of bylines, :func:`is_byline`
@@ -34,6 +34,7 @@ __all__ = [
     "count_words",
     "drop_repeats",
     "fold_spaces",
+    "has_words",
     "is_author_bio",
     "is_boilerplate",
     "is_byline",
@@ -120,6 +121,11 @@ def count_words(text: str) -> int:
     Punctuation and symbols are no words.
     """
     return len((_ASCII_WORD_RE if text.isascii() else _WORD_RE).findall(text))
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` has a word (:func:`count_words` is not 0), read only up to the first one."""
+    return (_ASCII_WORD_RE if text.isascii() else _WORD_RE).search(text) is not None
 
 
 # --- Boilerplate ----------------------------------------------------------------

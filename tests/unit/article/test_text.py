@@ -16,6 +16,7 @@ from crawler.article.text import (
     count_words,
     drop_repeats,
     fold_spaces,
+    has_words,
     is_author_bio,
     is_boilerplate,
     is_byline,
@@ -108,6 +109,13 @@ def test_text_key_folds_spaces_and_case():
 )
 def test_count_words(text, expected):
     assert count_words(text) == expected
+
+
+@given(st.text())
+@example("— … 。！")
+@example("。東")
+def test_has_words_is_a_count_above_zero(text):
+    assert has_words(text) == (count_words(text) > 0)
 
 
 @given(st.text(st.characters(max_codepoint=127)))
