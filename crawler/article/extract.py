@@ -466,8 +466,9 @@ def _doubtful(candidate: Candidate) -> bool:
 def _misses_prose(tree: HtmlElement, candidate: Candidate) -> bool:
     """Whether the page shows much more prose than ``candidate`` holds: its
     paragraphs, list items and quotes (the innermost, outside readers' comments)
-    of :data:`_SENTENCE_CHARS` characters or more add up to over :data:`_MISSED_PROSE` times the candidate's characters
-    (characters, not words: cheap, and fair to scripts written without spaces)."""
+    of :data:`_SENTENCE_CHARS` characters or more add up to over
+    :data:`_MISSED_PROSE` times the candidate's characters (characters, not
+    words: cheap, and fair to scripts written without spaces)."""
     limit = _MISSED_PROSE * sum(map(len, candidate.lines))
     body = tree.find("body")
     if body is None or _XPATH_TEXT_LENGTH(body) <= limit:

@@ -120,12 +120,16 @@ def count_words(text: str) -> int:
     written with spaces, so a run of Hangul is one word, like a Latin one.
     Punctuation and symbols are no words.
     """
-    return len((_ASCII_WORD_RE if text.isascii() else _WORD_RE).findall(text))
+    return len(_words_re(text).findall(text))
 
 
 def has_words(text: str) -> bool:
     """Whether ``text`` has a word (:func:`count_words` is not 0), read only up to the first one."""
-    return (_ASCII_WORD_RE if text.isascii() else _WORD_RE).search(text) is not None
+    return _words_re(text).search(text) is not None
+
+
+def _words_re(text: str) -> re.Pattern[str]:
+    return _ASCII_WORD_RE if text.isascii() else _WORD_RE
 
 
 # --- Boilerplate ----------------------------------------------------------------
