@@ -452,7 +452,8 @@ def _report(datasets: list[_Dataset], cpu: int | None, args: argparse.Namespace)
     lines = [
         f"One process {where}, the extractors in turn on each page. Pages/s: pages / the sum of "
         f"their wall seconds ({_OURS}: extract_article + normalize_article); CPU pages/s: the same with "
-        "this thread's CPU time, which other load on the machine does not slow. Spread: sd over {args.resamples} bootstrap resamples of the pages, seed {args.seed}.",
+        "this thread's CPU time, which other load on the machine does not slow. Spread: sd over "
+        f"{args.resamples} bootstrap resamples of the pages, seed {args.seed}.",
         "Split of each dataset, fixed: publishers sorted case-insensitively, taken alternately, "
         "first to the tuned half.",
         f"Published with this metric on the fundus pages (its README): {_PUBLISHED}.",

@@ -177,6 +177,7 @@ def test_main_on_three_fundus_pages(tmp_path, capsys):
     assert f"  held back: {held[0]}" in out
     assert "no page answered \"not an article\": 0 (three 0) (met)" in out
     assert "Honesty note:" in out
+    assert "sd over 200 bootstrap resamples of the pages, seed 0." in out
     # The speed goal, beside plain trafilatura's speed (the extractors ran in turn on each page).
     speed = re.search(r">= 20 pages/s on one core: ([\d.]+) wall \((?:NOT )?met\); [\d.]+ by CPU time; "
                       r"plain trafilatura ([\d.]+) wall: ([\d.]+) of its speed; "
