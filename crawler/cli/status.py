@@ -79,11 +79,12 @@ def status_dict(counts: FrontierCounts, delivery: DeliveryStatus | None = None,
     }
 
 
-def duration(seconds: float, *, days: bool = False) -> str:
-    """``seconds`` for a person: "42 s", "5 min", "3.5 h", and with ``days`` "2.1 d" from 48 h on."""
+def duration(seconds: float, *, days: bool = False, tenths: bool = False) -> str:
+    """``seconds`` for a person: "42 s" ("42.3 s" with ``tenths``, for a heartbeat's
+    age), "5 min", "3.5 h", and with ``days`` "2.1 d" from 48 h on."""
     seconds = max(seconds, 0.0)
     if seconds < 120:
-        return f"{seconds:.0f} s"
+        return f"{seconds:.1f} s" if tenths else f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     if days and seconds >= 172800:

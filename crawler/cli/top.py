@@ -21,8 +21,9 @@ from rich.table import Table
 from rich.text import Text
 
 from crawler.base.connection import pipeline
-from crawler.frontier import defaults
 from crawler.base.counters import ERROR_FIELDS, Field
+from crawler.cli.status import duration
+from crawler.frontier import defaults
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -98,12 +99,7 @@ def _rate(current: float, previous: float | None, seconds: float) -> str:
 
 
 def _ago(seconds: float) -> str:
-    seconds = max(seconds, 0.0)
-    if seconds < 120:
-        return f"{seconds:.1f}s ago"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m ago"
-    return f"{seconds / 3600:.0f}h ago"
+    return f"{duration(seconds, tenths=True)} ago"
 
 
 def render(current: Snapshot, previous: Snapshot | None = None, *, spider: str = "news",
@@ -133,7 +129,7 @@ def render(current: Snapshot, previous: Snapshot | None = None, *, spider: str =
     if counts.paused:
         state = Text(f"paused ({counts.paused}", style="bold red")
         if counts.paused_since is not None:
-            state.append(f", {_ago(current.now - counts.paused_since).replace(' ago', '')}")
+            state.append(f", {duration(current.now - counts.paused_since)}")
         state.append(")")
     summary.add_row("state", state)
 

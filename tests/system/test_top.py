@@ -58,17 +58,17 @@ def test_once_prints_one_frame_of_the_crawl(redis_url, r):
     ]
     workers = lines[lines.index("workers"):lines.index("busiest hosts")]
     assert workers[1] == "worker last heartbeat state"
-    assert re.fullmatch(r"w-alive:1:aa \d\.\ds ago alive", workers[2]), workers
-    assert re.fullmatch(r"w-gone:2:bb 10\d\.\ds ago gone", workers[3]), workers
+    assert re.fullmatch(r"w-alive:1:aa \d\.\d s ago alive", workers[2]), workers
+    assert re.fullmatch(r"w-gone:2:bb 10\d\.\d s ago gone", workers[3]), workers
     assert len(workers) == 4
     hosts = lines[lines.index("busiest hosts"):lines.index("recent errors")]
     assert hosts == ["busiest hosts", "host queued", *[
         f"{host} {n}" for host, n in sorted(backlog.items(), key=lambda item: -item[1]) if n]]
     errors = lines[lines.index("recent errors"):]
     assert errors[1] == "when worker error"
-    assert re.fullmatch(r"[56]\.\ds ago w-alive:1 Gave up retrying <GET https://a\.example/2>",
+    assert re.fullmatch(r"[56]\.\d s ago w-alive:1 Gave up retrying <GET https://a\.example/2>",
                         errors[2]), errors
-    assert errors[3:] == ["10m ago w-gone:2 Spider error processing <GET https://b.example/1>",
+    assert errors[3:] == ["10 min ago w-gone:2 Spider error processing <GET https://b.example/1>",
                           "(2 unreadable entries)"]
 
 

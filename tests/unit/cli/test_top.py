@@ -23,7 +23,7 @@ def test_rates_come_from_two_frames():
     console.print(render(_snapshot(12.0, 30, 8), _snapshot(10.0, 10, 4)))
     lines = frame_lines(console.export_text())
     assert lines[1:3] == ["pages/s 10.0/s", "articles/s 2.0/s"]
-    assert "10.0s ago w1 [bold]not markup[/bold]" in lines  # messages are text, never markup
+    assert "10.0 s ago w1 [bold]not markup[/bold]" in lines  # messages are text, never markup
     console.print(render(_snapshot(12.0, 30, 8)))
     assert frame_lines(console.export_text())[1:3] == ["pages/s -", "articles/s -"]
 
@@ -36,4 +36,4 @@ def test_a_paused_crawl_says_so():
     counts = FrontierCounts(**{**running.counts.__dict__, "paused": "backlog", "paused_since": 880.0})
     paused = Snapshot(**{**running.__dict__, "counts": counts})
     console.print(render(paused))
-    assert "state paused (backlog, 2m)" in frame_lines(console.export_text())
+    assert "state paused (backlog, 2 min)" in frame_lines(console.export_text())
