@@ -15,7 +15,7 @@ from crawler.base.counters import DUPLICATE_FIELDS, ERROR_FIELDS, OTHER_FIELDS, 
 
 if TYPE_CHECKING:
     from crawler.frontier.core import FrontierCounts
-    from crawler.frontier.hubs import HubCounts
+    from crawler.frontier.hubstats import HubCounts
     from crawler.store.delivery import DeliveryStatus
     from crawler.store.freshness import Freshness
 

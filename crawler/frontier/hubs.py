@@ -19,7 +19,7 @@ import json
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from crawler.base import lua
@@ -28,7 +28,7 @@ from crawler.base.counters import HUB_KINDS, HUB_RESULTS, check_hub_kind
 from crawler.base.urls import canonical_url_for, is_http_url, site_of
 from crawler.frontier.codec import seed_payload
 from crawler.frontier.config import FrontierConfig
-from crawler.frontier.hubstats import hub_kinds, revisits_due
+from crawler.frontier.hubstats import HubCounts, hub_kinds, revisits_due
 from crawler.frontier.revisit import initial_interval, plan_visit, requeue_after
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "HUB_MAX_BYTES", "HUB_PRIORITY", "MAX_URL_LENGTH", "MAX_VALIDATOR_LENGTH", "SITEMAP_MAX_BYTES", "Hub", "HubCounts",
+    "HUB_MAX_BYTES", "HUB_PRIORITY", "MAX_URL_LENGTH", "MAX_VALIDATOR_LENGTH", "SITEMAP_MAX_BYTES", "Hub",
     "HubRegistry", "hub_payload", "requeue_after",
 ]
 
@@ -197,41 +197,6 @@ def _number(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{name} is not a number")
     return float(value)
-
-
-@dataclass(frozen=True)
-class HubCounts:
-    """The hubs of a crawl at one moment (Redis time ``now``), read in one round trip.
-
-    ``by_kind``: hubs still scheduled (not retired), per kind (every kind of
-    HUB_KINDS, zeros included); ``due_now``: scheduled hubs whose visit is due and
-    not yet recorded (queued or not); ``overdue``: those of them due more than
-    ``FRONTIER_REVISIT_OVERDUE`` seconds ago (the workers are too few for the
-    schedule); ``queued``: visits queued and not yet recorded; ``next_due``: the
-    earliest due time of a hub not yet due, or None.
-    """
-
-    by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(HUB_KINDS, 0))
-    retired: int = 0
-    due_now: int = 0
-    overdue: int = 0
-    queued: int = 0
-    next_due: float | None = None
-    now: float = 0.0
-
-    @property
-    def active(self) -> int:
-        return sum(self.by_kind.values())
-
-    @property
-    def total(self) -> int:
-        return self.active + self.retired
-
-    def as_dict(self) -> dict:
-        return {"by_kind": dict(self.by_kind), "active": self.active, "retired": self.retired,
-                "total": self.total, "due_now": self.due_now, "overdue": self.overdue,
-                "queued": self.queued,
-                "next_due_in": None if self.next_due is None else max(self.next_due - self.now, 0.0)}
 
 
 class HubRegistry:
@@ -412,9 +377,9 @@ class HubRegistry:
         queued, and the next due time, at one Redis time: the counts the metrics read too."""
         now = self.now()
         by_kind, retired = hub_kinds(self.client, self.keys)
-        due_now, overdue = revisits_due(self.client, self.keys, overdue_seconds=self.config.revisit_overdue,
-                                        requeue_after=requeue_after(self.config), now=now)
-        return HubCounts(by_kind=by_kind, retired=retired, due_now=due_now, overdue=overdue,
+        due, overdue = revisits_due(self.client, self.keys, overdue_seconds=self.config.revisit_overdue,
+                                    requeue_after=requeue_after(self.config), now=now)
+        return HubCounts(by_kind=by_kind, retired=retired, due=due, overdue=overdue,
                          queued=self.client.zcard(self.keys.hubs_queued), next_due=self._next_due(now),
                          now=now)
 

@@ -43,14 +43,42 @@ _REQUEUE_AFTER = requeue_after(FrontierConfig())
 
 @dataclass(frozen=True)
 class HubCounts:
-    """A crawl's hubs: ``by_kind`` the active ones (every kind of :data:`HUB_KINDS`, zeros
-    included), ``retired`` those retired after too many failures, ``due`` the visits due
-    now, ``overdue`` those due longer ago than the overdue limit."""
+    """A crawl's hubs at one moment: ``by_kind`` those still scheduled (not retired), per
+    kind (every kind of :data:`HUB_KINDS`, zeros included); ``retired`` those retired
+    after too many failures; ``due`` the visits due and not yet recorded (queued or not);
+    ``overdue`` those of them due longer ago than ``FRONTIER_REVISIT_OVERDUE`` (the
+    workers are too few for the schedule).
+
+    :meth:`crawler.frontier.hubs.HubRegistry.counts` also reads, at Redis time ``now``:
+    ``queued``, the visits queued and not yet recorded, and ``next_due``, the earliest
+    due time of a hub not yet due (None when there is none). The metrics leave them unread.
+    """
 
     by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(HUB_KINDS, 0))
     retired: int = 0
     due: int = 0
     overdue: int = 0
+    queued: int | None = None
+    next_due: float | None = None
+    now: float | None = None
+
+    @property
+    def active(self) -> int:
+        return sum(self.by_kind.values())
+
+    @property
+    def total(self) -> int:
+        return self.active + self.retired
+
+    def as_dict(self) -> dict:
+        """The counts as JSON (``crawler status --json``): ``by_kind``, ``active``, ``retired``,
+        ``total``, ``due_now``, ``overdue``, ``queued``, ``next_due_in`` (seconds from ``now``)."""
+        next_due_in = None
+        if self.next_due is not None and self.now is not None:
+            next_due_in = max(self.next_due - self.now, 0.0)
+        return {"by_kind": dict(self.by_kind), "active": self.active, "retired": self.retired,
+                "total": self.total, "due_now": self.due, "overdue": self.overdue,
+                "queued": self.queued, "next_due_in": next_due_in}
 
 
 def _redis_now(client: redis.Redis) -> float:

@@ -85,7 +85,7 @@ def test_a_due_hub_is_queued_once_by_concurrent_workers(redis_url, hubs, r):
     assert sorted(queued) == sorted(urls)
     assert int(r.get(KEYS.queued)) == 40 and r.zcard(KEYS.hubs_queued) == 40
     assert hubs.release_due() == 0  # still queued: not again
-    assert hubs.counts().queued == 40 and hubs.counts().due_now == 40
+    assert hubs.counts().queued == 40 and hubs.counts().due == 40
 
 
 def test_a_recorded_visit_moves_the_due_time_by_the_rule_and_sends_the_validators(hubs, r):
@@ -171,7 +171,7 @@ def test_counts_by_kind_due_overdue_queued(hubs, r):
     r.zadd(KEYS.hubs_due, {"http://a.example/feed": now - 301})  # overdue (FRONTIER_REVISIT_OVERDUE 300)
     counts = hubs.counts()
     assert counts.by_kind == {"home": 1, "front": 1, "feed": 1, "sitemap": 0, "news-sitemap": 1}
-    assert (counts.due_now, counts.overdue, counts.queued, counts.retired) == (3, 1, 0, 0)
+    assert (counts.due, counts.overdue, counts.queued, counts.retired) == (3, 1, 0, 0)
     assert _within(counts.next_due, now + 990, now + 1010)
     assert hubs.remove("http://a.example/world/") is True and hubs.remove("http://a.example/world/") is False
     assert r.hget(KEYS.hub_requests, "http://a.example/world/") is None

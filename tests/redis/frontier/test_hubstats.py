@@ -55,7 +55,7 @@ def test_visits_queued_and_not_yet_recorded_stay_due_once(redis_url, r):
     r.zadd(KEYS.hubs_due, {"https://s.example/feed1": lost + requeue_after(config)})
     counts = hub_counts(r, KEYS, overdue_seconds=300, requeue_after=requeue_after(config), now=now)
     assert (counts.due, counts.overdue) == (3, 2)
-    assert (registry.counts().due_now, registry.counts().overdue) == (3, 2)
+    assert (registry.counts().due, registry.counts().overdue) == (3, 2)
 
 
 def test_an_empty_crawl_has_every_kind_at_zero(r):
