@@ -175,6 +175,13 @@ class Keys:
         If-Modified-Since from its last response)."""
         return self._key("hub-requests")
 
+    @property
+    def hub_fronts(self) -> str:
+        """HASH: site -> how many section fronts it has among the hubs, retired ones
+        included (kept by the HUB_SET and HUB_REMOVE scripts): what
+        ``FRONTIER_MAX_FRONTS_PER_SITE`` caps."""
+        return self._key("hub-fronts")
+
     def all_patterns(self) -> str:
         """A SCAN pattern matching every key of this crawl."""
         return self._key("*")

@@ -213,6 +213,7 @@ class HubRegistry:
         self.config = config or FrontierConfig()
         self._due = lua.register(client, "HUBS_DUE", keys)
         self._set = lua.register(client, "HUB_SET", keys)
+        self._remove = lua.register(client, "HUB_REMOVE", keys)
 
     @classmethod
     def for_frontier(cls, frontier: Frontier) -> HubRegistry:
@@ -270,16 +271,21 @@ class HubRegistry:
                     return False
                 hub = (self._new_state(url, kind, site, now) if current is None else
                        _replace(current, failures=0, retired_at=None))
-            if self._set([url, raw or "", hub._state(), self._payload(hub), when]):
+            if self._set([url, raw or "", hub._state(), self._payload(hub), when, ""]) == 1:
                 return True
         raise RuntimeError(f"hub {url} kept changing while it was being added")
 
     def add_many(self, hubs: Iterable[tuple[str, str]], *, delay: float = 0.0) -> int:
         """Register each ``(url, kind)`` not registered yet, due at once (or ``delay``
         seconds from now); returns how many are new. Two round trips, whatever their
-        number (three when there are new section fronts: a site gets at most
-        ``FRONTIER_MAX_FRONTS_PER_SITE``, the others are left out). A URL that is not
-        http(s) or longer than MAX_URL_LENGTH is skipped; an unknown kind raises ValueError."""
+        number. A site gets at most ``FRONTIER_MAX_FRONTS_PER_SITE`` section fronts,
+        counted in Redis as each is written (``Keys.hub_fronts``, retired ones
+        included): the others are left out, however many workers register at once.
+        A URL that is not http(s) or longer than MAX_URL_LENGTH is skipped; an
+        unknown kind raises ValueError."""
+        cap = self.config.max_fronts_per_site
+        if cap == 0:
+            hubs = [(url, kind) for url, kind in hubs if kind != "front"]
         hubs = list({canonical_url_for(url): kind for url, kind in hubs}.items())
         if not hubs:
             return 0
@@ -297,47 +303,41 @@ class HubRegistry:
                     new.append(self._new_state(url, kind, None, now))
                 except ValueError as exc:  # a URL found on the web: skip it, register the others
                     logger.debug("Not registering hub: %s", exc)
-        if any(hub.kind == "front" for hub in new):
-            new = self._cap_fronts(new)
         if not new:
             return 0
+        if any(hub.kind == "front" for hub in new):
+            self._count_fronts()
         with pipeline(self.client) as pipe:
             for hub in new:
-                self._set([hub.url, "", hub._state(), self._payload(hub), now + delay], client=pipe)
-            return sum(pipe.execute())
+                self._set([hub.url, "", hub._state(), self._payload(hub), now + delay, cap], client=pipe)
+            return sum(written == 1 for written in pipe.execute())
 
-    def _cap_fronts(self, new: list[Hub]) -> list[Hub]:
-        """``new`` without the section fronts past ``FRONTIER_MAX_FRONTS_PER_SITE`` per site
-        (counting those registered, retired ones included). Not atomic: two workers
-        registering fronts of one site at the same moment may pass the cap by a few."""
+    def _count_fronts(self) -> None:
+        """Count the section fronts of every site into ``Keys.hub_fronts`` when a crawl
+        begun before that count has none yet (one scan of the hubs, once per crawl).
+        A front written meanwhile by another worker keeps its site's count as it is:
+        that site may pass the cap by the fronts it had then, once."""
+        if self.client.exists(self.keys.hub_fronts):
+            return
         fronts: dict[str, int] = {}
-        for raw in self.client.hvals(self.keys.hubs):
+        for _, raw in self.client.hscan_iter(self.keys.hubs, count=1000):
             try:
                 state = json.loads(raw)
             except ValueError:
                 continue
-            if isinstance(state, dict) and state.get("kind") == "front":
-                site = str(state.get("site"))
-                fronts[site] = fronts.get(site, 0) + 1
-        kept = []
-        for hub in new:
-            if hub.kind == "front":
-                if fronts.get(hub.site, 0) >= self.config.max_fronts_per_site:
-                    continue
-                fronts[hub.site] = fronts.get(hub.site, 0) + 1
-            kept.append(hub)
-        return kept
+            if isinstance(state, dict) and state.get("kind") == "front" and isinstance(state.get("site"), str):
+                fronts[state["site"]] = fronts.get(state["site"], 0) + 1
+        if fronts:
+            with pipeline(self.client) as pipe:
+                for site, count in fronts.items():
+                    pipe.hsetnx(self.keys.hub_fronts, site, count)
+                pipe.execute()
 
     def remove(self, url: str) -> bool:
-        """Forget hub ``url`` (state, schedule, request) in one transaction; True when it
-        existed. A visit already queued is still fetched once, and not recorded."""
-        url = canonical_url_for(url)
-        with pipeline(self.client, transaction=True) as pipe:
-            pipe.hdel(self.keys.hubs, url)
-            pipe.zrem(self.keys.hubs_due, url)
-            pipe.zrem(self.keys.hubs_queued, url)
-            pipe.hdel(self.keys.hub_requests, url)
-            return bool(pipe.execute()[0])
+        """Forget hub ``url`` (state, schedule, request; a section front no longer counts
+        for its site) in one script; True when it existed. A visit already queued is
+        still fetched once, and not recorded."""
+        return self._remove([canonical_url_for(url)]) == 1
 
     # --- reading ------------------------------------------------------------
 
@@ -472,7 +472,7 @@ class HubRegistry:
             retired = plan.retired or hub.retired
             hub = _replace(hub, **changes)
             due = "" if retired else now + plan.delay
-            if self._set([url, raw, hub._state(), self._payload(hub), due]):
+            if self._set([url, raw, hub._state(), self._payload(hub), due, ""]) == 1:
                 return _replace(hub, next_due=None if retired else due)
         raise RuntimeError(f"hub {url} kept changing while its visit was being recorded")
 

@@ -220,3 +220,56 @@ def test_automatic_registration_caps_section_fronts_per_site(r):
     assert sorted(h.url for h in hubs.all() if h.kind == "front" and h.site == "a.example") == [
         "http://a.example/s0/", "http://a.example/s1/", "http://a.example/t0/"]
     assert hubs.add("http://a.example/by-hand/", "front") is True  # crawler sources add is not capped
+    assert r.hgetall(KEYS.hub_fronts) == {"a.example": "4", "b.example": "1"}
+
+
+def test_the_front_cap_holds_for_workers_registering_at_once(redis_url, r):
+    barrier = threading.Barrier(8)
+    added = []
+
+    def worker(n):
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        registry = HubRegistry(client, KEYS, FrontierConfig(max_fronts_per_site=5))
+        barrier.wait()
+        for batch in range(4):  # each worker finds other sections of the same site
+            added.append(registry.add_many([(f"http://a.example/w{n}/b{batch}/s{k}/", "front") for k in range(2)]))
+        client.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(added) == 5
+    assert sum(1 for raw in r.hvals(KEYS.hubs) if json.loads(raw)["kind"] == "front") == 5
+    assert r.hget(KEYS.hub_fronts, "a.example") == "5"
+
+
+def test_a_front_removed_or_no_longer_a_front_frees_its_place(r):
+    hubs = HubRegistry(r, KEYS, FrontierConfig(max_fronts_per_site=2))
+    assert hubs.add_many([("http://a.example/s0/", "front"), ("http://a.example/s1/", "front")]) == 2
+    assert hubs.add_many([("http://a.example/s2/", "front")]) == 0  # full
+    assert hubs.remove("http://a.example/s0/") is True
+    assert hubs.remove("http://a.example/s0/") is False  # counted down once
+    assert hubs.add_many([("http://a.example/s2/", "front"), ("http://a.example/s3/", "front")]) == 1
+    # A visit that finds a feed where a front was: no longer a front of the site.
+    hubs.record_visit("http://a.example/s1/", result="changed", kind="feed")
+    assert r.hget(KEYS.hub_fronts, "a.example") == "1"
+    assert hubs.add_many([("http://a.example/s3/", "front")]) == 1
+    assert sorted(h.url for h in hubs.all() if h.kind == "front") == ["http://a.example/s2/", "http://a.example/s3/"]
+
+
+def test_fronts_of_a_crawl_begun_before_the_count_are_counted_once(r):
+    hubs = HubRegistry(r, KEYS, FrontierConfig(max_fronts_per_site=3))
+    hubs.add_many([("http://a.example/s0/", "front"), ("http://a.example/s1/", "front"),
+                   ("http://b.example/s0/", "front"), ("http://a.example/feed", "feed")])
+    r.delete(KEYS.hub_fronts)  # as an older version left the crawl
+    assert hubs.add_many([(f"http://a.example/t{n}/", "front") for n in range(3)]) == 1
+    assert r.hgetall(KEYS.hub_fronts) == {"a.example": "3", "b.example": "1"}
+
+
+def test_no_automatic_fronts_with_a_cap_of_zero(r):
+    hubs = HubRegistry(r, KEYS, FrontierConfig(max_fronts_per_site=0))
+    assert hubs.add_many([("http://a.example/s0/", "front"), ("http://a.example/feed", "feed")]) == 1
+    assert [h.kind for h in hubs.all()] == ["feed"]
+    assert hubs.add("http://a.example/by-hand/", "front") is True  # an operator's own choice
