@@ -291,9 +291,10 @@ class HubRegistry:
             return 0
         with pipeline(self.client) as pipe:
             self._now(pipe)
+            pipe.exists(self.keys.hub_fronts)
             for url, _ in hubs:
                 pipe.hexists(self.keys.hubs, url)
-            reply, *exists = pipe.execute()
+            reply, fronts_counted, *exists = pipe.execute()
         now = self._time(reply)
         new = []
         for (url, kind), known in zip(hubs, exists):
@@ -305,7 +306,7 @@ class HubRegistry:
                     logger.debug("Not registering hub: %s", exc)
         if not new:
             return 0
-        if any(hub.kind == "front" for hub in new):
+        if not fronts_counted and any(hub.kind == "front" for hub in new):
             self._count_fronts()
         with pipeline(self.client) as pipe:
             for hub in new:
@@ -313,12 +314,10 @@ class HubRegistry:
             return sum(written == 1 for written in pipe.execute())
 
     def _count_fronts(self) -> None:
-        """Count the section fronts of every site into ``Keys.hub_fronts`` when a crawl
-        begun before that count has none yet (one scan of the hubs, once per crawl).
-        A front written meanwhile by another worker keeps its site's count as it is:
-        that site may pass the cap by the fronts it had then, once."""
-        if self.client.exists(self.keys.hub_fronts):
-            return
+        """Count the section fronts of every site into ``Keys.hub_fronts``, for a crawl
+        begun before that count (one scan of the hubs; once, as the first front written
+        creates the key). A front written meanwhile by another worker keeps its site's
+        count as it is: that site may pass the cap by the fronts it had then, once."""
         fronts: dict[str, int] = {}
         for _, raw in self.client.hscan_iter(self.keys.hubs, count=1000):
             try:
