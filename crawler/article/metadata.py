@@ -82,6 +82,9 @@ _XPATH_BYLINE = etree.XPath(
 _XPATH_ARTICLE_TIME = etree.XPath(".//time[ancestor::article or ancestor::main]")
 _XPATH_CANONICAL = etree.XPath('.//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
 _XPATH_TIME = etree.XPath(".//time")
+# A date that reads as day-month and as month-day alike: "02-12-2025", "03/04/2024"
+# (not the dotted form, which is day first: crawler.article.dates.as_written).
+_EITHER_WAY_RE = re.compile(r"(0?[1-9]|1[0-2])[-/](0?[1-9]|1[0-2])[-/]\d{4}\b")
 # Every element with an itemprop: a test of presence is a third cheaper for libxml2
 # than comparing each value, and the few found are compared in Python.
 _XPATH_ITEMPROP = etree.XPath(".//*[@itemprop]")
@@ -433,11 +436,30 @@ def _time(tree: HtmlElement, prop: str) -> str | None:
 
 def _article_time(tree: HtmlElement) -> str | None:
     """The ``datetime`` of the first ``<time>`` in ``<article>`` or ``<main>``: the
-    article's own, before one in a header or teaser."""
-    values = (element.get("datetime") for element in _XPATH_ARTICLE_TIME(tree))
-    return next((value.strip() for value in values if value and value.strip()), None)
+    article's own, before one in a header or teaser (:func:`_first_datetime`)."""
+    return _first_datetime(_XPATH_ARTICLE_TIME(tree))
 
 
 def _any_time(tree: HtmlElement) -> str | None:
-    values = (element.get("datetime") for element in _XPATH_TIME(tree))
-    return next((value.strip() for value in values if value and value.strip()), None)
+    return _first_datetime(_XPATH_TIME(tree))
+
+
+def _first_datetime(elements: list[HtmlElement]) -> str | None:
+    """The first ``datetime`` of ``elements`` that is not blank, or ``None``.
+
+    When its day and month could be either way round (:data:`_EITHER_WAY_RE`,
+    a form HTML does not allow) and a later one names one of its two readings
+    plainly, that one: a page that writes "02-12-2025" in one ``<time>`` and
+    "2025-12-02" in the next means the second of December.
+    """
+    values = [value.strip() for value in (element.get("datetime") for element in elements)
+              if value and value.strip()]
+    if not values:
+        return None
+    match = _EITHER_WAY_RE.match(values[0])
+    if match is None or int(match[1]) == int(match[2]):
+        return values[0]
+    first, second, year = int(match[1]), int(match[2]), match[0][-4:]
+    readings = {f"{year}-{first:02d}-{second:02d}", f"{year}-{second:02d}-{first:02d}"}
+    return next((value for value in values[1:]
+                 if not _EITHER_WAY_RE.match(value) and (to_iso8601(value) or "")[:10] in readings), values[0])

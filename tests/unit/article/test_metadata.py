@@ -173,6 +173,21 @@ def test_an_unreadable_value_gives_way_to_the_next_source():
     assert date_of(head=head, body=body) == "2024-03-02T10:00:00+01:00"
 
 
+@pytest.mark.parametrize(("times", "date"), [
+    # Day and month either way round, then said plainly: the plain one.
+    (["02-12-2025", "2025-12-02"], "2025-12-02"),
+    (["02/12/2025", "2025-02-12T09:00:00Z"], "2025-02-12T09:00:00Z"),
+    # A later <time> of another day (a teaser's) settles nothing: the first stands.
+    (["02-12-2025", "2024-06-03"], "02-12-2025"),
+    # Not ambiguous: the first, whatever follows.
+    (["13-02-2025", "2025-02-13"], "13-02-2025"),
+    (["2025-12-01", "2025-12-02"], "2025-12-01"),
+])
+def test_a_time_read_either_way_is_settled_by_a_plain_one(times, date):
+    body = "<article>" + "".join(f'<time datetime="{value}">then</time>' for value in times) + "<p>Text.</p></article>"
+    assert date_of(body=body) == date
+
+
 def test_a_dotted_date_is_day_first_everywhere():
     stored = normalize_article({"url": URL, "published": as_written("04.05.2025, 10:30 Uhr")}, spider="test")
     assert stored["published"] == "2025-05-04T10:30:00+00:00"
