@@ -176,6 +176,13 @@ class Keys:
         return self._key("hub-requests")
 
     @property
+    def hub_kinds(self) -> str:
+        """HASH: hub kind -> how many hubs of that kind are still scheduled, and
+        "retired" -> how many are retired (kept by the HUB_SET and HUB_REMOVE scripts:
+        ``crawler status`` and the metrics read it instead of every hub)."""
+        return self._key("hub-kinds")
+
+    @property
     def hub_fronts(self) -> str:
         """HASH: site -> how many section fronts it has among the hubs, retired ones
         included (kept by the HUB_SET and HUB_REMOVE scripts): what

@@ -280,7 +280,8 @@ class HubRegistry:
         seconds from now); returns how many are new. Two round trips, whatever their
         number. A site gets at most ``FRONTIER_MAX_FRONTS_PER_SITE`` section fronts,
         counted in Redis as each is written (``Keys.hub_fronts``, retired ones
-        included): the others are left out, however many workers register at once.
+        included, kept by the HUB_SET script): the others are left out, however many
+        workers register at once.
         A URL that is not http(s) or longer than MAX_URL_LENGTH is skipped; an
         unknown kind raises ValueError."""
         cap = self.config.max_fronts_per_site
@@ -291,10 +292,9 @@ class HubRegistry:
             return 0
         with pipeline(self.client) as pipe:
             self._now(pipe)
-            pipe.exists(self.keys.hub_fronts)
             for url, _ in hubs:
                 pipe.hexists(self.keys.hubs, url)
-            reply, fronts_counted, *exists = pipe.execute()
+            reply, *exists = pipe.execute()
         now = self._time(reply)
         new = []
         for (url, kind), known in zip(hubs, exists):
@@ -306,35 +306,14 @@ class HubRegistry:
                     logger.debug("Not registering hub: %s", exc)
         if not new:
             return 0
-        if not fronts_counted and any(hub.kind == "front" for hub in new):
-            self._count_fronts()
         with pipeline(self.client) as pipe:
             for hub in new:
                 self._set([hub.url, "", hub._state(), self._payload(hub), now + delay, cap], client=pipe)
             return sum(written == 1 for written in pipe.execute())
 
-    def _count_fronts(self) -> None:
-        """Count the section fronts of every site into ``Keys.hub_fronts``, for a crawl
-        begun before that count (one scan of the hubs; once, as the first front written
-        creates the key). A front written meanwhile by another worker keeps its site's
-        count as it is: that site may pass the cap by the fronts it had then, once."""
-        fronts: dict[str, int] = {}
-        for _, raw in self.client.hscan_iter(self.keys.hubs, count=1000):
-            try:
-                state = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(state, dict) and state.get("kind") == "front" and isinstance(state.get("site"), str):
-                fronts[state["site"]] = fronts.get(state["site"], 0) + 1
-        if fronts:
-            with pipeline(self.client) as pipe:
-                for site, count in fronts.items():
-                    pipe.hsetnx(self.keys.hub_fronts, site, count)
-                pipe.execute()
-
     def remove(self, url: str) -> bool:
-        """Forget hub ``url`` (state, schedule, request; a section front no longer counts
-        for its site) in one script; True when it existed. A visit already queued is
+        """Forget hub ``url`` (state, schedule, request, and its place in the counts) in
+        one script; True when it existed. A visit already queued is
         still fetched once, and not recorded."""
         return self._remove([canonical_url_for(url)]) == 1
 
@@ -371,8 +350,8 @@ class HubRegistry:
         return sorted(self._read_all()[1], key=lambda hub: (hub.site, hub.kind, hub.url))
 
     def counts(self) -> HubCounts:
-        """The hubs by kind and retired (:func:`crawler.frontier.hubstats.hub_kinds`, a scan
-        of every hub), due and overdue (:func:`~crawler.frontier.hubstats.revisits_due`),
+        """The hubs by kind and retired (:func:`crawler.frontier.hubstats.hub_kinds`, the
+        counts HUB_SET and HUB_REMOVE keep), due and overdue (:func:`~crawler.frontier.hubstats.revisits_due`),
         queued, and the next due time, at one Redis time: the counts the metrics read too."""
         now = self.now()
         by_kind, retired = hub_kinds(self.client, self.keys)

@@ -1,15 +1,18 @@
 """How many hubs a crawl revisits, and how many visits are due or overdue: for the metrics.
 
 Reads what the hub registry (:mod:`crawler.frontier.hubs`) writes, directly:
-``Keys.hubs`` (HASH hub URL -> its state as JSON, with at least ``kind`` and
-``retired_at``), ``Keys.hubs_due`` (ZSET hub URL -> when its next visit is
-due, Redis time; retired hubs are not in it) and ``Keys.hubs_queued`` (ZSET hub
-URL -> when its due visit was queued). Nothing here writes. The registry and
-the metrics both count through these functions.
+``Keys.hub_kinds`` (HASH kind -> hubs still scheduled, "retired" -> retired
+hubs, kept by the registry's scripts), ``Keys.hubs`` (HASH hub URL -> its state
+as JSON, with at least ``kind`` and ``retired_at``), ``Keys.hubs_due`` (ZSET hub
+URL -> when its next visit is due, Redis time; retired hubs are not in it) and
+``Keys.hubs_queued`` (ZSET hub URL -> when its due visit was queued). Nothing
+here writes. The registry and the metrics both count through these functions.
 
-Counting hubs by kind reads every entry of ``Keys.hubs`` (HSCAN, O(hubs)),
-while due and overdue are four ZCOUNTs (O(log hubs)) and a look at the lost visits: :class:`HubStats` reads
-the second on every call and the first at most once per ``kinds_seconds``.
+Counting hubs by kind reads ``Keys.hub_kinds`` (one HGETALL), or, for a crawl
+begun before it that no script has written to since, every entry of
+``Keys.hubs`` (HSCAN, O(hubs)). Due and overdue are four ZCOUNTs (O(log hubs))
+and a look at the lost visits. :class:`HubStats` reads the second on every
+call and the first at most once per ``kinds_seconds``.
 """
 
 from __future__ import annotations
@@ -116,12 +119,19 @@ def revisits_due(client: redis.Redis, keys: Keys, *, overdue_seconds: float,
 
 
 def hub_kinds(client: redis.Redis, keys: Keys) -> tuple[dict[str, int], int]:
-    """``(active hubs by kind, retired hubs)``, by one HSCAN of ``Keys.hubs``.
+    """``(active hubs by kind, retired hubs)``: the counts the registry's scripts keep
+    (``Keys.hub_kinds``), else (a crawl begun before them) one HSCAN of ``Keys.hubs``.
 
-    An entry that is not a JSON object naming one of :data:`HUB_KINDS` is counted
-    nowhere (and logged once per call): the metrics never fail on what they read.
+    In a scan, an entry that is not a JSON object naming one of :data:`HUB_KINDS` is
+    counted nowhere (and logged once per call): the metrics never fail on what they read.
     """
     by_kind = dict.fromkeys(HUB_KINDS, 0)
+    counted = client.hgetall(keys.hub_kinds)
+    if counted:
+        for kind, count in counted.items():
+            if kind in by_kind:
+                by_kind[kind] = int(count)
+        return by_kind, int(counted.get("retired", 0))
     retired = unreadable = 0
     for _, raw in client.hscan_iter(keys.hubs, count=_SCAN_BATCH):
         try:

@@ -75,8 +75,9 @@ class MetricsConfig:
     #: ``METRICS_CAPTURE_LAG_SECONDS``: exported as crawler_capture_lag_threshold_seconds, the
     #: 90th percentile capture delay above which the CrawlCaptureLagging alert fires (after 15 min).
     capture_lag_seconds: float = 3600.0
-    #: ``METRICS_HUBS_CACHE_SECONDS``: crawler_hubs{kind} is counted (a scan of every hub in
-    #: Redis) at most once per this; revisits due and overdue are read with the other gauges.
+    #: ``METRICS_HUBS_CACHE_SECONDS``: crawler_hubs{kind} is read (the counts the hub scripts
+    #: keep, or a scan of every hub for a crawl begun before them) at most once per this;
+    #: revisits due and overdue are read with the other gauges.
     hubs_cache_seconds: float = 30.0
 
     @classmethod

@@ -9,12 +9,14 @@ import pytest
 import redis
 from scrapy.utils.test import get_crawler
 
+from crawler.base.counters import HUB_KINDS
 from crawler.base.keys import Keys
 from crawler.frontier import Scheduler
 from crawler.frontier.codec import decode_request
 from crawler.frontier.config import FrontierConfig
 from crawler.frontier.core import Frontier
 from crawler.frontier.hubs import HUB_MAX_BYTES, HUB_PRIORITY, SITEMAP_MAX_BYTES, HubRegistry, hub_payload, requeue_after
+from crawler.frontier.hubstats import hub_kinds
 from tests.support.engine import stand_in_engine
 from tests.support.spiders import CallbackSpider
 
@@ -259,13 +261,33 @@ def test_a_front_removed_or_no_longer_a_front_frees_its_place(r):
     assert sorted(h.url for h in hubs.all() if h.kind == "front") == ["http://a.example/s2/", "http://a.example/s3/"]
 
 
-def test_fronts_of_a_crawl_begun_before_the_count_are_counted_once(r):
+def test_a_crawl_begun_before_the_counts_is_counted_once_by_the_first_write(r):
     hubs = HubRegistry(r, KEYS, FrontierConfig(max_fronts_per_site=3))
     hubs.add_many([("http://a.example/s0/", "front"), ("http://a.example/s1/", "front"),
                    ("http://b.example/s0/", "front"), ("http://a.example/feed", "feed")])
-    r.delete(KEYS.hub_fronts)  # as an older version left the crawl
+    r.delete(KEYS.hub_kinds, KEYS.hub_fronts)  # as an older version left the crawl
+    r.hset(KEYS.hubs, "http://junk.example/", "not json")  # counted nowhere
+    assert hub_kinds(r, KEYS) == ({**dict.fromkeys(HUB_KINDS, 0), "front": 3, "feed": 1}, 0)  # by a scan
     assert hubs.add_many([(f"http://a.example/t{n}/", "front") for n in range(3)]) == 1
     assert r.hgetall(KEYS.hub_fronts) == {"a.example": "3", "b.example": "1"}
+    assert r.hgetall(KEYS.hub_kinds) == {"front": "4", "feed": "1", "retired": "0"}
+
+
+def test_the_kind_counts_follow_every_write(r):
+    hubs = HubRegistry(r, KEYS, FrontierConfig(hub_max_failures=1))
+    hubs.add_many([("http://a.example/feed", "feed"), ("http://a.example/", "home"),
+                   ("http://a.example/s/", "front")])
+    hubs.add("http://a.example/sitemap.xml", "sitemap")
+    assert hub_kinds(r, KEYS) == ({**dict.fromkeys(HUB_KINDS, 0), "feed": 1, "home": 1, "front": 1, "sitemap": 1}, 0)
+    hubs.record_visit("http://a.example/feed", result="error")  # retired after one failure
+    hubs.record_visit("http://a.example/s/", result="changed", kind="feed")  # a feed after all
+    assert hub_kinds(r, KEYS) == ({**dict.fromkeys(HUB_KINDS, 0), "feed": 1, "home": 1, "sitemap": 1}, 1)
+    assert hubs.add("http://a.example/feed", "feed", reactivate=True) is True
+    assert hubs.remove("http://a.example/") is True
+    assert hub_kinds(r, KEYS) == ({**dict.fromkeys(HUB_KINDS, 0), "feed": 2, "sitemap": 1}, 0)
+    # The counts agree with a scan of every state.
+    r.delete(KEYS.hub_kinds)
+    assert hub_kinds(r, KEYS) == ({**dict.fromkeys(HUB_KINDS, 0), "feed": 2, "sitemap": 1}, 0)
 
 
 def test_no_automatic_fronts_with_a_cap_of_zero(r):

@@ -41,10 +41,11 @@ def _field(header: list[str], name: str) -> list[str]:
     return words
 
 
-def test_one_file_per_script_and_the_frontier_prelude():
-    assert sorted(_files()) == sorted([f"{name.lower()}.lua" for name in SCRIPTS] + ["_frontier.lua"])
+def test_one_file_per_script_and_the_preludes():
+    assert sorted(_files()) == sorted([f"{name.lower()}.lua" for name in SCRIPTS] + ["_frontier.lua", "_hubs.lua"])
     assert lua.names() == SCRIPTS
     assert [name for name in SCRIPTS if lua.load(name).prelude == "frontier"] == FRONTIER
+    assert [name for name in SCRIPTS if lua.load(name).prelude == "hubs"] == ["HUB_REMOVE", "HUB_SET"]
 
 
 @pytest.mark.parametrize("filename", sorted(_files()))
@@ -63,7 +64,7 @@ def test_every_file_has_the_header(filename):
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_keys_are_the_header_names_in_order(name):
     script = lua.load(name)
-    filename = "_frontier.lua" if script.prelude == "frontier" else f"{name.lower()}.lua"
+    filename = f"_{script.prelude}.lua" if script.prelude else f"{name.lower()}.lua"
     words = _field(_header(_files()[filename]), "KEYS")
     assert script.keys == tuple(word for word in words if not word.endswith("..."))
     assert script.rest == ("dedupe_day" if name == "STORE" else None)
