@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         HubRegistry(client, KEYS).add("https://new.example.com/feed", "feed")
         first_write = time.perf_counter() - start
         counted = _best(lambda: hub_kinds(client, KEYS), args.repeat)
-        if hub_kinds(client, KEYS)[0]["feed"] != sum(1 for n in range(args.hubs) if HUB_KINDS[n % len(HUB_KINDS)] == "feed") + 1:
+        feeds = sum(1 for n in range(args.hubs) if HUB_KINDS[n % len(HUB_KINDS)] == "feed") + 1
+        if hub_kinds(client, KEYS)[0]["feed"] != feeds:
             raise SystemExit("the kept counts disagree with the hubs written")
         due = _best(lambda: revisits_due(client, KEYS, overdue_seconds=300), args.repeat)
         print(f"{args.hubs} hubs: hubs by kind by a scan (HSCAN) {scanned:.2f} s; the first write, counting "
