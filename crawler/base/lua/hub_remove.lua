@@ -1,9 +1,7 @@
 -- HUB_REMOVE: forgets one hub: its state, schedule, queued mark and request, and
 --   takes it out of the counts (HUBS). Returns 1 when the hub existed, else 0.
---   Frees memory, so that it runs when Redis is full too.
 -- PRELUDE: hubs
 -- ARGV: url
--- FLAGS: allow-oom
 
 local url = ARGV[1]
 local state = redis.call('HGET', K_HUBS, url)

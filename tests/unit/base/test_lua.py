@@ -14,7 +14,7 @@ from crawler.base.keys import Keys
 SCRIPTS = ["ACK", "BACKLOG", "COOL", "DELIVERED", "DROP", "HEARTBEAT", "HUBS_DUE", "HUB_REMOVE", "HUB_SET", "LEASE",
            "PAUSE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY", "STORE"]
 # Scripts that run when Redis is at maxmemory (noeviction): none of them grows memory.
-ALLOW_OOM = ["ACK", "HEARTBEAT", "HUB_REMOVE", "PAUSE", "RELEASE", "RENEW"]
+ALLOW_OOM = ["ACK", "HEARTBEAT", "PAUSE", "RELEASE", "RENEW"]
 FRONTIER = ["ACK", "COOL", "DROP", "HUBS_DUE", "LEASE", "PRUNE", "PUSH", "REAP", "RELEASE", "RENEW", "REQUEUE", "RETRY"]
 
 
