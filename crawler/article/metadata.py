@@ -82,6 +82,8 @@ _XPATH_BYLINE = etree.XPath(
 _XPATH_ARTICLE_TIME = etree.XPath(".//time[ancestor::article or ancestor::main]")
 _XPATH_CANONICAL = etree.XPath('.//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
 _XPATH_TIME = etree.XPath(".//time")
+# The start of an ISO 8601 date, as schema.org's Date and DateTime values are written.
+_ISO_DAY_RE = re.compile(r"\d{4}-\d\d-\d\d")
 # A date that reads as day-month and as month-day alike: "02-12-2025", "03/04/2024"
 # (not the dotted form, which is day first: crawler.article.dates.as_written).
 _EITHER_WAY_RE = re.compile(r"(0?[1-9]|1[0-2])[-/](0?[1-9]|1[0-2])[-/]\d{4}\b")
@@ -307,7 +309,9 @@ def published_date(tree: HtmlElement, declared: Declared, url: str | None = None
     node; ``dateCreated`` of the article nodes; microdata ``itemprop="datePublished"``; the
     ``datetime`` of a ``<time>`` in ``<article>`` or ``<main>``; htmldate's
     extensive guess (``url`` helps it); the ``datetime`` of any ``<time>``.
-    A modification date is never taken for it. A day-first dotted date is
+    A JSON-LD value written for reading ("Jun 12, 2025", not schema.org's ISO
+    8601: a template's display field, often the CMS's last publication) comes
+    after all the others. A modification date is never taken for it. A day-first dotted date is
     rewritten as ISO 8601 (:func:`crawler.article.dates.as_written`); a value
     :func:`crawler.article.normalize.to_iso8601` cannot read is passed over
     for the next (and returned only when none can be read). A date in UTC
@@ -319,19 +323,23 @@ def published_date(tree: HtmlElement, declared: Declared, url: str | None = None
     meta = partial(_meta, declared.metas, _PUBLISHED_META)
     microdata = partial(_time, tree, "datePublished")
     shown = partial(_article_time, tree)
+    jsonld = (partial(jsonld_date, articles, "datePublished"), partial(jsonld_date, pages, "datePublished"),
+              partial(jsonld_date, articles, "dateCreated"))
     sources: tuple[Callable[[], str | None], ...] = (
-        partial(jsonld_date, articles, "datePublished"), meta, partial(jsonld_date, pages, "datePublished"),
-        partial(jsonld_date, articles, "dateCreated"), microdata, shown, partial(guess_date, tree, url),
+        jsonld[0], meta, jsonld[1], jsonld[2], microdata, shown, partial(guess_date, tree, url),
         partial(_any_time, tree),
     )
-    first = None
+    first = deferred = None
     for source in sources:
         found = as_written(source())
         first = first or found
         if found and to_iso8601(found):
+            if source in jsonld and not _ISO_DAY_RE.match(found):
+                deferred = deferred or found  # "Jun 12, 2025": a template's display field
+                continue
             # The others are read only for a date in UTC (most are not).
             return with_local_offset(found, (offset() for offset in (meta, microdata, shown)))
-    return first
+    return deferred or first
 
 
 def modified_date(tree: HtmlElement, declared: Declared) -> str | None:

@@ -15,7 +15,7 @@ from crawler.article.authors import clean_names, is_publisher, jsonld_names, loo
 from crawler.article.dates import as_written, jsonld_date, with_local_offset
 from crawler.article.extract import extract_article
 from crawler.article.metadata import find_authors, published_date, read_declared
-from crawler.article.normalize import normalize_article
+from crawler.article.normalize import normalize_article, to_iso8601
 
 URL = "http://127.0.0.1/news/story.html"
 
@@ -171,6 +171,19 @@ def test_an_unreadable_value_gives_way_to_the_next_source():
     head = '<meta property="article:published_time" content="sometime soon">'
     body = '<article><time datetime="2024-03-02T10:00:00+01:00">2 March</time></article>'
     assert date_of(head=head, body=body) == "2024-03-02T10:00:00+01:00"
+
+
+@pytest.mark.parametrize(("declared", "body", "date"), [
+    # Written for reading ("Jun 12, 2025"), not as schema.org's ISO dates: a template's
+    # display field (a CMS's last publication), after the date the page shows.
+    ("Jun 12, 2025", '<article><time datetime="2022-11-02">2 Nov 2022</time></article>', "2022-11-02"),
+    ("Jun 12, 2025", "<article><p>No other date.</p></article>", "2025-06-12"),  # still its day
+    # An ISO value keeps its place before the page's own <time>.
+    ("2025-06-12", '<article><time datetime="2022-11-02">2 Nov 2022</time></article>', "2025-06-12"),
+])
+def test_a_jsonld_date_written_for_reading_comes_after_the_pages_own(declared, body, date):
+    found = date_of({"@type": "BlogPosting", "datePublished": declared}, body=body)
+    assert to_iso8601(found)[:10] == date
 
 
 @pytest.mark.parametrize(("times", "date"), [
