@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from lxml.html import HtmlElement
 
-__all__ = ["as_written", "guess_date", "jsonld_date", "warm_up", "with_local_offset"]
+__all__ = ["as_written", "either_way", "guess_date", "is_iso_day", "jsonld_date", "warm_up", "with_local_offset"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 # time are often written a few minutes apart).
 _SAME_MOMENT = timedelta(hours=1)
 _LEAD_RE = re.compile(r"^on\s+", re.IGNORECASE)
+# The start of an ISO 8601 date, as schema.org's Date and DateTime values are written.
+_ISO_DAY_RE = re.compile(r"\d{4}-\d\d-\d\d")
+# A date whose day and month read either way round: "02-12-2025", "03/04/2024"
+# (not the dotted form, which is day first: as_written).
+_EITHER_WAY_RE = re.compile(r"(0?[1-9]|1[0-2])[-/](0?[1-9]|1[0-2])[-/](\d{4})\b")
 _GLUED_ZONE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*UTC\s*(\d{1,2}:\d{2})")
 _DOTTED_RE = re.compile(
     r"^(?:\w+,?\s+)?(?P<day>\d{1,2})\.\s?(?P<month>\d{1,2})\.\s?(?P<year>\d{4})"
@@ -73,6 +78,22 @@ def as_written(raw: str | None) -> str | None:
     if match["hour"] is None or int(match["hour"]) > 23:
         return date
     return f"{date}T{int(match['hour']):02d}:{match['minute']}:{match['second'] or '00'}"
+
+
+def is_iso_day(value: str) -> bool:
+    """Whether ``value`` starts with an ISO 8601 day ("2025-06-12"), as schema.org asks."""
+    return _ISO_DAY_RE.match(value) is not None
+
+
+def either_way(value: str) -> set[str] | None:
+    """The two days (ISO 8601) that ``value`` names when its day and month read
+    either way round ("02-12-2025": 2025-12-02 or 2025-02-12); ``None`` for any
+    other value ("12-12-2025" and "13-02-2025" read one way only)."""
+    match = _EITHER_WAY_RE.match(value)
+    if match is None or int(match[1]) == int(match[2]):
+        return None
+    first, second, year = int(match[1]), int(match[2]), match[3]
+    return {f"{year}-{first:02d}-{second:02d}", f"{year}-{second:02d}-{first:02d}"}
 
 
 def with_local_offset(found: str, others: Iterable[str | None]) -> str:

@@ -27,7 +27,7 @@ from lxml import etree
 
 from crawler.article.authors import clean_names, is_publisher, jsonld_names, looks_like_person
 from crawler.article.bounded import raw_text_within
-from crawler.article.dates import as_written, guess_date, jsonld_date, with_local_offset
+from crawler.article.dates import as_written, either_way, guess_date, is_iso_day, jsonld_date, with_local_offset
 from crawler.article.normalize import to_iso8601
 from crawler.article.text import clean_text
 from crawler.base.urls import same_site, url_host
@@ -82,11 +82,6 @@ _XPATH_BYLINE = etree.XPath(
 _XPATH_ARTICLE_TIME = etree.XPath(".//time[ancestor::article or ancestor::main]")
 _XPATH_CANONICAL = etree.XPath('.//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
 _XPATH_TIME = etree.XPath(".//time")
-# The start of an ISO 8601 date, as schema.org's Date and DateTime values are written.
-_ISO_DAY_RE = re.compile(r"\d{4}-\d\d-\d\d")
-# A date that reads as day-month and as month-day alike: "02-12-2025", "03/04/2024"
-# (not the dotted form, which is day first: crawler.article.dates.as_written).
-_EITHER_WAY_RE = re.compile(r"(0?[1-9]|1[0-2])[-/](0?[1-9]|1[0-2])[-/]\d{4}\b")
 # Every element with an itemprop: a test of presence is a third cheaper for libxml2
 # than comparing each value, and the few found are compared in Python.
 _XPATH_ITEMPROP = etree.XPath(".//*[@itemprop]")
@@ -329,17 +324,21 @@ def published_date(tree: HtmlElement, declared: Declared, url: str | None = None
         jsonld[0], meta, jsonld[1], jsonld[2], microdata, shown, partial(guess_date, tree, url),
         partial(_any_time, tree),
     )
+    def with_offset(found: str) -> str:
+        # The others are read only for a date in UTC (most are not).
+        return with_local_offset(found, (offset() for offset in (meta, microdata, shown)))
+
     first = deferred = None
     for source in sources:
         found = as_written(source())
         first = first or found
-        if found and to_iso8601(found):
-            if source in jsonld and not _ISO_DAY_RE.match(found):
-                deferred = deferred or found  # "Jun 12, 2025": a template's display field
-                continue
-            # The others are read only for a date in UTC (most are not).
-            return with_local_offset(found, (offset() for offset in (meta, microdata, shown)))
-    return deferred or first
+        if not (found and to_iso8601(found)):
+            continue
+        if source in jsonld and not is_iso_day(found):
+            deferred = deferred or found  # "Jun 12, 2025": a template's display field
+            continue
+        return with_offset(found)
+    return with_offset(deferred) if deferred else first
 
 
 def modified_date(tree: HtmlElement, declared: Declared) -> str | None:
@@ -455,19 +454,18 @@ def _any_time(tree: HtmlElement) -> str | None:
 def _first_datetime(elements: list[HtmlElement]) -> str | None:
     """The first ``datetime`` of ``elements`` that is not blank, or ``None``.
 
-    When its day and month could be either way round (:data:`_EITHER_WAY_RE`,
-    a form HTML does not allow) and a later one names one of its two readings
-    plainly, that one: a page that writes "02-12-2025" in one ``<time>`` and
-    "2025-12-02" in the next means the second of December.
+    When its day and month could be either way round
+    (:func:`crawler.article.dates.either_way`, a form HTML does not allow) and a
+    later one names one of its two readings plainly, that one: a page that
+    writes "02-12-2025" in one ``<time>`` and "2025-12-02" in the next means the
+    second of December.
     """
     values = [value.strip() for value in (element.get("datetime") for element in elements)
               if value and value.strip()]
     if not values:
         return None
-    match = _EITHER_WAY_RE.match(values[0])
-    if match is None or int(match[1]) == int(match[2]):
+    readings = either_way(values[0])
+    if readings is None:
         return values[0]
-    first, second, year = int(match[1]), int(match[2]), match[0][-4:]
-    readings = {f"{year}-{first:02d}-{second:02d}", f"{year}-{second:02d}-{first:02d}"}
     return next((value for value in values[1:]
-                 if not _EITHER_WAY_RE.match(value) and (to_iso8601(value) or "")[:10] in readings), values[0])
+                 if either_way(value) is None and (to_iso8601(value) or "")[:10] in readings), values[0])

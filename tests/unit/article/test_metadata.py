@@ -12,7 +12,7 @@ import lxml.html
 import pytest
 
 from crawler.article.authors import clean_names, is_publisher, jsonld_names, looks_like_person
-from crawler.article.dates import as_written, jsonld_date, with_local_offset
+from crawler.article.dates import as_written, either_way, jsonld_date, with_local_offset
 from crawler.article.extract import extract_article
 from crawler.article.metadata import find_authors, published_date, read_declared
 from crawler.article.normalize import normalize_article, to_iso8601
@@ -184,6 +184,18 @@ def test_an_unreadable_value_gives_way_to_the_next_source():
 def test_a_jsonld_date_written_for_reading_comes_after_the_pages_own(declared, body, date):
     found = date_of({"@type": "BlogPosting", "datePublished": declared}, body=body)
     assert to_iso8601(found)[:10] == date
+
+
+@pytest.mark.parametrize(("value", "readings"), [
+    ("02-12-2025", {"2025-12-02", "2025-02-12"}),
+    ("3/4/2024 10:00", {"2024-04-03", "2024-03-04"}),
+    ("12-12-2025", None),  # the same either way
+    ("13-02-2025", None),  # day first: there is no 13th month
+    ("04.05.2025", None),  # dotted: day first (as_written)
+    ("2025-12-02", None),
+])
+def test_either_way(value, readings):
+    assert either_way(value) == readings
 
 
 @pytest.mark.parametrize(("times", "date"), [
