@@ -281,12 +281,8 @@ class HubRegistry:
         number. A site gets at most ``FRONTIER_MAX_FRONTS_PER_SITE`` section fronts,
         counted in Redis as each is written (``Keys.hub_fronts``, retired ones
         included, kept by the HUB_SET script): the others are left out, however many
-        workers register at once.
-        A URL that is not http(s) or longer than MAX_URL_LENGTH is skipped; an
-        unknown kind raises ValueError."""
-        cap = self.config.max_fronts_per_site
-        if cap == 0:
-            hubs = [(url, kind) for url, kind in hubs if kind != "front"]
+        workers register at once. A URL that is not http(s) or longer than
+        MAX_URL_LENGTH is skipped; an unknown kind raises ValueError."""
         hubs = list({canonical_url_for(url): kind for url, kind in hubs}.items())
         if not hubs:
             return 0
@@ -308,13 +304,14 @@ class HubRegistry:
             return 0
         with pipeline(self.client) as pipe:
             for hub in new:
-                self._set([hub.url, "", hub._state(), self._payload(hub), now + delay, cap], client=pipe)
+                self._set([hub.url, "", hub._state(), self._payload(hub), now + delay,
+                           self.config.max_fronts_per_site], client=pipe)
             return sum(written == 1 for written in pipe.execute())
 
     def remove(self, url: str) -> bool:
         """Forget hub ``url`` (state, schedule, request, and its place in the counts) in
-        one script; True when it existed. A visit already queued is
-        still fetched once, and not recorded."""
+        one script; True when it existed. A visit already queued is still fetched
+        once, and not recorded."""
         return self._remove([canonical_url_for(url)]) == 1
 
     # --- reading ------------------------------------------------------------
@@ -351,8 +348,9 @@ class HubRegistry:
 
     def counts(self) -> HubCounts:
         """The hubs by kind and retired (:func:`crawler.frontier.hubstats.hub_kinds`, the
-        counts HUB_SET and HUB_REMOVE keep), due and overdue (:func:`~crawler.frontier.hubstats.revisits_due`),
-        queued, and the next due time, at one Redis time: the counts the metrics read too."""
+        counts HUB_SET and HUB_REMOVE keep), due and overdue
+        (:func:`~crawler.frontier.hubstats.revisits_due`), queued, and the next due time,
+        at one Redis time: the counts the metrics read too."""
         now = self.now()
         by_kind, retired = hub_kinds(self.client, self.keys)
         due, overdue = revisits_due(self.client, self.keys, overdue_seconds=self.config.revisit_overdue,
